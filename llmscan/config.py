@@ -1,0 +1,109 @@
+"""ScanConfig: every option of a scan in one validated dataclass, buildable from the CLI or a YAML file."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from llmscan.errors import ConfigError, InputFileError
+
+FAIL_ON_CHOICES = ("memorized-pii", "memorized-samples")
+DEVICE_CHOICES = ("auto", "cpu", "cuda")
+NER_CHOICES = ("auto", "off", "on")
+
+
+@dataclass
+class ScanConfig:
+    """Options of `llmscan scan`; each field's metadata holds its help text."""
+
+    model: str = field(default="", metadata={"help": "HF directory or hub name of the model to scan"})
+    out: str = field(default="", metadata={"help": "output directory"})
+    prompts: list[str] = field(default_factory=list, metadata={
+        "help": "prompt sources: empty, file:PATH, training, or a set name from prompts/ (repeatable)"})
+    samples: int = field(default=256, metadata={"help": "total number of samples to generate"})
+    max_new_tokens: int = field(default=64, metadata={"help": "tokens generated per sample"})
+    top_k: int = field(default=40, metadata={"help": "top-k sampling (0 disables)"})
+    top_p: float = field(default=1.0, metadata={"help": "nucleus sampling threshold (1 disables)"})
+    temperature: float = field(default=1.0, metadata={"help": "sampling temperature"})
+    temperature_decay: bool = field(default=False, metadata={
+        "help": "start at T=10 and decay linearly to --temperature over the first 20 tokens (Carlini 2021)"})
+    prefix_words: int = field(default=4, metadata={"help": "words taken as prefix from training/file documents"})
+    training_data: str | None = field(default=None, metadata={
+        "help": ".txt/.jsonl file or directory of them; enables verbatim verification"})
+    min_match_chars: int = field(default=50, metadata={
+        "help": "verbatim overlap (characters) at which a sample counts as memorized"})
+    seed: int = field(default=0, metadata={"help": "random seed; same seed, same samples"})
+    batch_size: int = field(default=32, metadata={"help": "samples generated per batch"})
+    device: str = field(default="auto", metadata={"help": "auto, cpu or cuda"})
+    ner: str = field(default="auto", metadata={"help": "spaCy NER for PERSON/LOCATION: auto, on or off"})
+    reveal_secrets: bool = field(default=False, metadata={"help": "write PII values unredacted"})
+    fail_on: list[str] = field(default_factory=list, metadata={
+        "help": "exit 3 when a condition holds: memorized-pii, memorized-samples"})
+    trust_remote_code: bool = field(default=False, metadata={"help": "allow the model repo's own Python code"})
+    allow_pickle: bool = field(default=False, metadata={"help": "allow pickled (.bin) weights"})
+    pii_min_score: float = field(default=0.3, metadata={
+        "help": "drop PII findings presidio scores below this (its weak patterns score 0.01-0.05)"})
+    detectors_dir: str | None = field(default=None, metadata={"help": "extra directory of recognizer YAML files"})
+    progress: bool = field(default=True, metadata={"help": "show a progress bar"})
+
+    def validate(self) -> ScanConfig:
+        """Check every value; raise ConfigError naming the option."""
+        if not self.model:
+            raise ConfigError("MODEL", "a model directory or hub name is required")
+        for name in ("samples", "max_new_tokens", "batch_size", "prefix_words", "min_match_chars"):
+            if int(getattr(self, name)) < 1:
+                raise ConfigError(_flag(name), f"must be a positive integer, got {getattr(self, name)}")
+        if self.top_k < 0:
+            raise ConfigError("--top-k", f"must be >= 0, got {self.top_k}")
+        if not 0.0 < self.top_p <= 1.0:
+            raise ConfigError("--top-p", f"must be in (0, 1], got {self.top_p}")
+        if self.temperature <= 0:
+            raise ConfigError("--temperature", f"must be > 0, got {self.temperature}")
+        _check_choice("--device", self.device, DEVICE_CHOICES)
+        _check_choice("--ner", self.ner, NER_CHOICES)
+        for cond in self.fail_on:
+            _check_choice("--fail-on", cond, FAIL_ON_CHOICES)
+        if self.training_data and not Path(self.training_data).exists():
+            raise InputFileError(self.training_data, "--training-data does not exist")
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def generation_key(self) -> dict[str, Any]:
+        """The options that decide which samples are generated; a resume must match them exactly."""
+        keys = ("model", "prompts", "samples", "max_new_tokens", "top_k", "top_p", "temperature",
+                "temperature_decay", "prefix_words", "training_data", "seed")
+        return {k: getattr(self, k) for k in keys}
+
+    @classmethod
+    def from_yaml(cls, path: str | Path, **overrides: Any) -> ScanConfig:
+        """Load options from a YAML mapping; keyword overrides (e.g. CLI flags) win."""
+        try:
+            data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        except OSError as e:
+            raise InputFileError(path, f"cannot read config: {e.strerror}") from None
+        except yaml.YAMLError as e:
+            raise InputFileError(path, f"not valid YAML: {str(e).splitlines()[0]}") from None
+        if not isinstance(data, dict):
+            raise InputFileError(path, "config must be a YAML mapping of option: value")
+        known = {f.name for f in fields(cls)}
+        data = {k.replace("-", "_"): v for k, v in data.items()}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise InputFileError(path, f"unknown option(s) {', '.join(unknown)}")
+        data.update(overrides)
+        return cls(**data)
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _check_choice(option: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ConfigError(option, f"unknown value {value!r} (choose from {', '.join(choices)})")

@@ -1,0 +1,112 @@
+"""A self-contained HTML report (inline CSS and PNG plots, no network)."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from llmscan.score import SCORES, memorization_order
+
+TOP_N = 10
+CSS = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px;color:#222}
+table{border-collapse:collapse;margin:1em 0;font-size:14px}td,th{border:1px solid #ccc;padding:4px 8px;
+vertical-align:top;text-align:left}th{background:#f3f3f3}.mono{font-family:monospace;white-space:pre-wrap;
+word-break:break-word}.bad{color:#b00020;font-weight:bold}.ok{color:#1b7f3b}"""
+
+
+def _e(x: Any) -> str:
+    return html.escape(str(x))
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]], mono_cols: Sequence[int] = ()) -> str:
+    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    body = "".join(
+        "<tr>" + "".join(f"<td class='mono'>{_e(c)}</td>" if i in mono_cols else f"<td>{_e(c)}</td>"
+                         for i, c in enumerate(r)) + "</tr>" for r in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _score_plot(samples: Sequence[dict[str, Any]]) -> str:
+    """Histograms of each score, memorized vs not when verification labels exist; an <img> tag."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [n for n in SCORES if any(s["scores"].get(n) is not None for s in samples)]
+    if not names:
+        return "<p>No scorable samples.</p>"
+    fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 2.6), squeeze=False)
+    labelled = any(s["memorized"] for s in samples)
+    for ax, name in zip(axes[0], names):
+        groups = {"memorized": [], "not memorized": []} if labelled else {"all": []}
+        for s in samples:
+            v = s["scores"].get(name)
+            if v is None:
+                continue
+            key = "all" if not labelled else ("memorized" if s["memorized"]["is_memorized"] else "not memorized")
+            groups[key].append(v)
+        for label, vals in groups.items():
+            if vals:
+                ax.hist(vals, bins=20, alpha=0.6, label=label)
+        ax.set_title(name, fontsize=9)
+        ax.tick_params(labelsize=7)
+    axes[0][0].legend(fontsize=7)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90)
+    plt.close(fig)
+    data = base64.b64encode(buf.getvalue()).decode()
+    return f"<img alt='score distributions' src='data:image/png;base64,{data}'>"
+
+
+def _top_samples(samples: Sequence[dict[str, Any]]) -> str:
+    parts = []
+    for name, spec in SCORES.items():
+        values = [s["scores"].get(name) for s in samples]
+        if all(v is None for v in values):
+            continue
+        order = [i for i in memorization_order(name, values) if values[i] is not None][:TOP_N]
+        rows = [(samples[i]["id"], f"{values[i]:.4g}", (samples[i]["memorized"] or {}).get("match_chars", "-"),
+                 samples[i]["prompt"], samples[i]["text"][:400]) for i in order]
+        arrow = "highest" if spec.higher_is_memorized else "lowest"
+        parts.append(f"<h3>{_e(name)} ({arrow} first)</h3><p>{_e(spec.doc)}</p>"
+                     + _table(["id", name, "verbatim chars", "prompt", "text"], rows, mono_cols=(3, 4)))
+    return "".join(parts)
+
+
+def render_report(summary: dict[str, Any], samples: Sequence[dict[str, Any]],
+                  findings: Sequence[dict[str, Any]]) -> str:
+    """The whole report page as a string."""
+    verdict = summary.get("memorized_pii", 0)
+    cls = "bad" if verdict else "ok"
+    head = [("samples", summary["samples"]), ("memorized samples", summary["memorized_samples"]),
+            ("PII findings", summary["pii_findings"]), ("memorized PII", summary["memorized_pii"]),
+            ("model", summary.get("model")), ("seconds", summary.get("seconds"))]
+    per_type = [(k, v["findings"], v["memorized"]) for k, v in summary["per_entity_type"].items()]
+    mem = [(f["sample_id"], f["entity_type"], f["value"], f["score"], f["in_prompt"]) for f in findings
+           if f["memorized"]]
+    detectors = summary.get("detectors", {})
+    return f"""<!doctype html><html><head><meta charset="utf-8"><title>llmscan report</title>
+<style>{CSS}</style></head><body>
+<h1>llmscan report</h1>
+<p class="{cls}">{_e(verdict)} memorized PII finding(s).</p>
+{_table(["", ""], head)}
+<h2>Memorized PII (values redacted unless --reveal-secrets)</h2>
+{_table(["sample", "entity", "value", "score", "in prompt"], mem, mono_cols=(2,)) if mem else "<p>None.</p>"}
+<h2>PII by entity type</h2>
+{_table(["entity", "findings", "memorized"], per_type)}
+<h2>Score distributions</h2>
+{_score_plot(samples)}
+<h2>Top samples by each score</h2>
+{_top_samples(samples)}
+<h2>Detectors</h2>
+<p>NER: {_e(detectors.get("ner", "?"))}</p><p class="mono">{_e(", ".join(detectors.get("recognizers", [])))}</p>
+<h2>Settings</h2>
+<pre class="mono">{_e(json.dumps(summary.get("settings", {}), indent=2))}</pre>
+<p>llmscan {_e(summary.get("llmscan_version", "?"))}</p>
+</body></html>"""
