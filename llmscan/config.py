@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from llmscan.errors import ConfigError, InputFileError
+from llmscan.extraction import ExtractionConfig
 
 FAIL_ON_CHOICES = ("memorized-pii", "memorized-samples")
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
@@ -36,6 +37,18 @@ class ScanConfig:
         "help": ".txt/.jsonl file or directory of them; enables verbatim verification"})
     min_match_chars: int = field(default=50, metadata={
         "help": "verbatim overlap (characters) at which a sample counts as memorized"})
+    extract_prefix_tokens: int = field(default=32, metadata={
+        "help": "discoverable extraction (with --prompts training): prefix length P in tokens"})
+    extract_suffix_tokens: int = field(default=32, metadata={
+        "help": "discoverable extraction: true suffix length S compared with the continuation"})
+    extract_tries: int = field(default=8, metadata={
+        "help": "discoverable extraction: sampled tries per prefix besides the greedy one (0: greedy only)"})
+    extract_documents: int = field(default=256, metadata={
+        "help": "discoverable extraction: training documents tested (0 turns it off)"})
+    lowercase_score: bool = field(default=False, metadata={
+        "help": "also score each sample's lowercased text (the lowercase ratio; one extra pass of the target)"})
+    reference: str | None = field(default=None, metadata={
+        "help": "reference model (HF directory or hub name) for the reference-ratio score and PII subtraction"})
     seed: int = field(default=0, metadata={"help": "random seed; same seed, same samples"})
     batch_size: int = field(default=32, metadata={"help": "samples generated per batch"})
     device: str = field(default="auto", metadata={"help": "auto, cpu or cuda"})
@@ -54,9 +67,13 @@ class ScanConfig:
         """Check every value; raise ConfigError naming the option."""
         if not self.model:
             raise ConfigError("MODEL", "a model directory or hub name is required")
-        for name in ("samples", "max_new_tokens", "batch_size", "prefix_words", "min_match_chars"):
+        for name in ("samples", "max_new_tokens", "batch_size", "prefix_words", "min_match_chars",
+                     "extract_prefix_tokens", "extract_suffix_tokens"):
             if int(getattr(self, name)) < 1:
                 raise ConfigError(_flag(name), f"must be a positive integer, got {getattr(self, name)}")
+        for name in ("extract_tries", "extract_documents"):
+            if int(getattr(self, name)) < 0:
+                raise ConfigError(_flag(name), f"must be >= 0, got {getattr(self, name)}")
         if self.top_k < 0:
             raise ConfigError("--top-k", f"must be >= 0, got {self.top_k}")
         if not 0.0 < self.top_p <= 1.0:
@@ -71,13 +88,21 @@ class ScanConfig:
             raise InputFileError(self.training_data, "--training-data does not exist")
         return self
 
+    def extraction(self) -> ExtractionConfig | None:
+        """Discoverable-extraction settings when it runs (--prompts training with training data)."""
+        if "training" not in self.prompts or not self.training_data or not self.extract_documents:
+            return None
+        return ExtractionConfig(self.extract_prefix_tokens, self.extract_suffix_tokens, self.extract_tries,
+                                self.extract_documents)
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     def generation_key(self) -> dict[str, Any]:
         """The options that decide which samples are generated; a resume must match them exactly."""
         keys = ("model", "prompts", "samples", "max_new_tokens", "top_k", "top_p", "temperature",
-                "temperature_decay", "prefix_words", "training_data", "seed")
+                "temperature_decay", "prefix_words", "training_data", "seed", "extract_prefix_tokens",
+                "extract_suffix_tokens", "extract_tries", "extract_documents", "lowercase_score", "reference")
         return {k: getattr(self, k) for k in keys}
 
     @classmethod

@@ -10,10 +10,11 @@ from __future__ import annotations
 import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import torch
-from transformers import DynamicCache
 
+from llmscan.kv_cache import preallocated_cache
 from llmscan.models import LoadedModel, start_token_id
 from llmscan.sampling import SamplingConfig, build_processors, per_sample_uniforms, sample_from_scores
 
@@ -27,6 +28,26 @@ class Generation:
     token_logprobs: list[float]
     token_mu: list[float]
     token_sigma: list[float]
+
+
+class Generator(Protocol):
+    """A generation backend. HFGenerator is the built-in one; a serving engine (e.g. vLLM with
+    `SamplingParams(logprobs=...)` and one seed per request) fits the same call. A backend that cannot give
+    the vocabulary mean/std per step leaves `token_mu`/`token_sigma` empty: Min-K%++ is then unscorable."""
+
+    def generate(self, rows: Sequence[list[int]], seeds: Sequence[int], cfg: SamplingConfig) -> list[Generation]:
+        """Continue each row of prompt token ids; row i's randomness comes from seeds[i] alone."""
+        ...
+
+
+@dataclass(frozen=True)
+class HFGenerator:
+    """transformers models through llmscan's own decode loop (preallocated KV cache, fused statistics)."""
+
+    lm: LoadedModel
+
+    def generate(self, rows: Sequence[list[int]], seeds: Sequence[int], cfg: SamplingConfig) -> list[Generation]:
+        return generate_ids(self.lm, rows, seeds, cfg)
 
 
 def encode_prompt(lm: LoadedModel, prompt: str) -> list[int]:
@@ -61,13 +82,19 @@ def _distribution_stats(logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tenso
     return logp, mu, var.clamp_(min=0.0).sqrt_()
 
 
-@torch.inference_mode()
 def generate_batch(
     lm: LoadedModel, prompts: Sequence[str], seeds: Sequence[int], cfg: SamplingConfig
 ) -> list[Generation]:
     """Sample one continuation per prompt; each row's randomness comes from its own seed."""
+    return generate_ids(lm, [encode_prompt(lm, p) for p in prompts], seeds, cfg)
+
+
+@torch.inference_mode()
+def generate_ids(
+    lm: LoadedModel, rows: Sequence[list[int]], seeds: Sequence[int], cfg: SamplingConfig
+) -> list[Generation]:
+    """Continue each row of prompt token ids; each row's randomness comes from its own seed."""
     model, tok, device = lm.model, lm.tokenizer, lm.device
-    rows = [encode_prompt(lm, p) for p in prompts]
     ids, mask = _left_pad(rows, tok.pad_token_id, device)
     positions = (mask.cumsum(-1) - 1).clamp_(min=0)
     processors = build_processors(cfg, prompt_length=ids.shape[1])
@@ -76,14 +103,19 @@ def generate_batch(
     batch = len(rows)
     finished = torch.zeros(batch, dtype=torch.bool, device=device)
     steps: list[tuple[torch.Tensor, ...]] = []
-    cache = {_cache_kwarg(model): DynamicCache()}  # filled in place by every forward call
-    out = model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True, logits_to_keep=1,
-                **cache)
-    seq = ids
+    width = ids.shape[1]
+    cache = {_cache_kwarg(model): preallocated_cache(width + cfg.max_new_tokens)}  # filled in place by each call
+    # Buffers for the whole run (no per-step concatenation); without padding the mask is left out entirely,
+    # which lets attention take its unmasked path.
+    seq = torch.cat([ids, ids.new_zeros((batch, cfg.max_new_tokens))], dim=1)
+    full_mask = torch.cat([mask, mask.new_ones((batch, cfg.max_new_tokens))], dim=1) if bool((mask == 0).any()) \
+        else None
+    out = model(input_ids=ids, attention_mask=mask if full_mask is not None else None, position_ids=positions,
+                use_cache=True, logits_to_keep=1, **cache)
     for t in range(cfg.max_new_tokens):
         logits = out.logits[:, -1, :]
         logp, mu, sigma = _distribution_stats(logits)
-        nxt = sample_from_scores(processors(seq, logits.float()), uniforms[:, t])
+        nxt = sample_from_scores(processors(seq[:, :width + t], logits.float()), uniforms[:, t])
         chosen_lp = logp.gather(1, nxt.unsqueeze(1)).squeeze(1)
         alive = ~finished
         if eos is not None:
@@ -91,11 +123,10 @@ def generate_batch(
         steps.append((nxt, chosen_lp, mu, sigma, alive & ~finished))
         if t + 1 == cfg.max_new_tokens or (t % 4 == 3 and bool(finished.all())):
             break
-        seq = torch.cat([seq, nxt.unsqueeze(1)], dim=1)
-        mask = torch.cat([mask, mask.new_ones((batch, 1))], dim=1)
+        seq[:, width + t] = nxt
         positions = positions[:, -1:] + 1
-        out = model(input_ids=nxt.unsqueeze(1), attention_mask=mask, position_ids=positions, use_cache=True,
-                    **cache)
+        out = model(input_ids=nxt.unsqueeze(1), position_ids=positions, use_cache=True,
+                    attention_mask=None if full_mask is None else full_mask[:, :width + t + 1], **cache)
     return _collect(tok, steps, batch)
 
 

@@ -49,13 +49,13 @@ class Sample:
 
     def to_shard_dict(self) -> dict[str, Any]:
         """Everything generation produced; the resume checkpoint (holds raw text)."""
-        keys = ("id", "prompt", "source", "text", "token_ids", "token_logprobs", "token_mu", "token_sigma")
+        keys = ("id", "prompt", "source", "text", "token_ids", "token_logprobs", "token_mu", "token_sigma", "extra")
         return {k: getattr(self, k) for k in keys}
 
     @classmethod
     def from_shard_dict(cls, d: dict[str, Any]) -> Sample:
         return cls(**{k: d[k] for k in ("id", "prompt", "source", "text", "token_ids",
-                                         "token_logprobs", "token_mu", "token_sigma")})
+                                         "token_logprobs", "token_mu", "token_sigma")}, extra=d.get("extra", {}))
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:
@@ -66,15 +66,22 @@ def finding_dict(f: Finding) -> dict[str, Any]:
 
 
 def read_complete_lines(path: Path) -> list[dict[str, Any]]:
-    """Read a JSONL shard, cutting off a trailing half-written line left by a killed process."""
+    """Read the complete lines of a JSONL shard, ignoring a half-written last line."""
     if not path.exists():
         return []
     data = path.read_bytes()
     end = data.rfind(b"\n") + 1
-    if end < len(data):
-        with open(path, "r+b") as fh:  # drop the torn tail so appends start on a line boundary
-            fh.truncate(end)
     return [json.loads(line) for line in data[:end].splitlines() if line.strip()]
+
+
+def repair_shard(path: Path) -> None:
+    """Cut a torn last line left by a killed process so appends start on a line boundary (own shard only)."""
+    if path.exists():
+        data = path.read_bytes()
+        end = data.rfind(b"\n") + 1
+        if end < len(data):
+            with open(path, "r+b") as fh:
+                fh.truncate(end)
 
 
 class ShardWriter:
@@ -82,6 +89,7 @@ class ShardWriter:
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        repair_shard(path)
         self._fh = open(path, "ab")
 
     def write(self, rows: Iterable[dict[str, Any]]) -> None:

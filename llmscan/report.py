@@ -46,6 +46,7 @@ def sample_row(s: Sample, redactor: Redactor, prompt_spans: Spans, known: KnownS
         "memorized": s.memorized,
         "pii": [f.entity_type for f in s.pii],
         "token_logprobs": s.token_logprobs,
+        **({"extraction": s.extra["extraction"]} if "extraction" in s.extra else {}),
     }
 
 

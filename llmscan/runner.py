@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
+import torch
 from tqdm.auto import tqdm
 
 from llmscan.distributed import DistContext
 from llmscan.errors import ConfigError
-from llmscan.generate import encode_prompt, generate_batch
+from llmscan.extraction import ExtractionTarget, extract_batch
+from llmscan.generate import Generator, HFGenerator, encode_prompt
 from llmscan.models import LoadedModel
 from llmscan.prompts import Prompt, derive_seed
 from llmscan.records import Sample, ShardWriter, read_complete_lines
 from llmscan.sampling import SamplingConfig
 
 PlanItem = tuple[str, Prompt]
+T = TypeVar("T")
+R = TypeVar("R")
+Annotate = Callable[[list[Sample]], None]  # adds per-sample data (e.g. companion log-probs) before writing
 
 
 def shard_path(shard_dir: Path, rank: int) -> Path:
@@ -34,7 +41,9 @@ def check_resume_key(shard_dir: Path, key: dict, ctx: DistContext) -> None:
                                        f"({', '.join(changed)}); use a new --out or delete it")
     elif ctx.is_main:
         shard_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(key, sort_keys=True))
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(key, sort_keys=True))
+        tmp.replace(path)  # atomic: other ranks never read half a file
 
 
 def done_ids(shard_dir: Path) -> set[str]:
@@ -57,6 +66,30 @@ def _batches(lm: LoadedModel, items: Sequence[PlanItem], batch_size: int) -> lis
     return [keyed[i:i + batch_size] for i in range(0, len(keyed), batch_size)]
 
 
+def split_on_oom(fn: Callable[[Sequence[T]], list[R]], batch: Sequence[T]) -> list[R]:
+    """Run `fn` on a batch; on CUDA out-of-memory, halve the batch and go on (results do not depend on it)."""
+    try:
+        return fn(batch)
+    except torch.cuda.OutOfMemoryError:
+        if len(batch) == 1:
+            raise
+        torch.cuda.empty_cache()
+        half = len(batch) // 2
+        logging.getLogger(__name__).warning("CUDA out of memory: batch of %d split in two", len(batch))
+        return split_on_oom(fn, batch[:half]) + split_on_oom(fn, batch[half:])
+
+
+def _mine(ids: Sequence[str], shard_dir: Path, ctx: DistContext) -> list[int]:
+    """Indices of this rank's share of the work that no shard holds yet."""
+    already = done_ids(shard_dir)
+    return [i for i, sid in enumerate(ids) if i % ctx.world == ctx.rank and sid not in already]
+
+
+def _bar(total: int, ctx: DistContext, progress: bool, what: str) -> tqdm:
+    desc = f"{what}[rank {ctx.rank}]" if ctx.world > 1 else what
+    return tqdm(total=total, desc=desc, disable=not progress, unit="sample")
+
+
 def run_generation(
     lm: LoadedModel,
     plan: Sequence[PlanItem],
@@ -66,19 +99,54 @@ def run_generation(
     shard_dir: Path,
     ctx: DistContext,
     progress: bool = True,
+    annotate: Annotate | None = None,
+    generator: Generator | None = None,
 ) -> None:
     """Generate this rank's share of `plan` that no shard holds yet, appending each batch when done."""
-    already = done_ids(shard_dir)
-    mine = [it for i, it in enumerate(plan) if i % ctx.world == ctx.rank and it[0] not in already]
-    bar = tqdm(total=len(mine), desc=f"generate[rank {ctx.rank}]" if ctx.world > 1 else "generate",
-               disable=not progress, unit="sample")
-    with ShardWriter(shard_path(shard_dir, ctx.rank)) as writer:
-        for batch in _batches(lm, mine, batch_size):
-            seeds = [derive_seed(seed, sid) for sid, _ in batch]
-            gens = generate_batch(lm, [p.text for _, p in batch], seeds, sampling)
-            writer.write(Sample(id=sid, prompt=p.text, source=p.source, text=g.text, token_ids=g.token_ids,
-                                token_logprobs=g.token_logprobs, token_mu=g.token_mu,
-                                token_sigma=g.token_sigma).to_shard_dict()
-                         for (sid, p), g in zip(batch, gens))
+    mine = [plan[i] for i in _mine([sid for sid, _ in plan], shard_dir, ctx)]
+    generator = generator or HFGenerator(lm)
+
+    def generate(batch: Sequence[PlanItem]) -> list[Sample]:
+        gens = generator.generate([encode_prompt(lm, p.text) for _, p in batch],
+                                  [derive_seed(seed, sid) for sid, _ in batch], sampling)
+        return [Sample(id=sid, prompt=p.text, source=p.source, text=g.text, token_ids=g.token_ids,
+                       token_logprobs=g.token_logprobs, token_mu=g.token_mu, token_sigma=g.token_sigma)
+                for (sid, p), g in zip(batch, gens)]
+
+    _run(mine, _batches(lm, mine, batch_size), generate, annotate, shard_dir, ctx, progress, "generate")
+
+
+def run_extraction(
+    lm: LoadedModel,
+    targets: Sequence[ExtractionTarget],
+    sampling: SamplingConfig,
+    tries: int,
+    seed: int,
+    batch_size: int,
+    shard_dir: Path,
+    ctx: DistContext,
+    progress: bool = True,
+    annotate: Annotate | None = None,
+    generator: Generator | None = None,
+) -> None:
+    """Discoverable extraction of this rank's share of `targets`, resumable like generation."""
+    mine = [targets[i] for i in _mine([t.id for t in targets], shard_dir, ctx)]
+    per_batch = max(1, batch_size // max(1, tries))  # each target also samples `tries` rows
+
+    def extract(batch: Sequence[ExtractionTarget]) -> list[Sample]:
+        return extract_batch(lm, batch, sampling, tries, seed, generator)
+
+    batches = [mine[i:i + per_batch] for i in range(0, len(mine), per_batch)]
+    _run(mine, batches, extract, annotate, shard_dir, ctx, progress, "extract")
+
+
+def _run(mine: Sequence, batches: Sequence[Sequence[T]], fn: Callable[[Sequence[T]], list[Sample]],
+         annotate: Annotate | None, shard_dir: Path, ctx: DistContext, progress: bool, what: str) -> None:
+    """Process batches, annotate their samples, and append each finished batch to this rank's shard."""
+    with _bar(len(mine), ctx, progress, what) as bar, ShardWriter(shard_path(shard_dir, ctx.rank)) as writer:
+        for batch in batches:
+            samples = split_on_oom(fn, batch)
+            if annotate is not None:
+                annotate(samples)
+            writer.write(s.to_shard_dict() for s in samples)
             bar.update(len(batch))
-    bar.close()

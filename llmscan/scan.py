@@ -14,15 +14,18 @@ from llmscan import distributed
 from llmscan.config import ScanConfig
 from llmscan.corpus import Document, load_documents
 from llmscan.errors import LlmscanError
+from llmscan.extraction import plan_targets
+from llmscan.extraction import summarize as summarize_extraction
 from llmscan.models import LoadedModel, load_model, prepare_tokenizer
 from llmscan.pii import PiiEngine, build_engine, drop_weak_and_nested, find_pii
 from llmscan.prompts import build_sources, default_prompt_specs, plan_prompts
 from llmscan.records import Finding, Sample
 from llmscan.redact import Redactor
 from llmscan.report import Spans, build_summary, write_outputs
-from llmscan.runner import check_resume_key, load_shards, run_generation
+from llmscan.runner import check_resume_key, load_shards, run_extraction, run_generation
 from llmscan.sampling import SamplingConfig
 from llmscan.score import score_samples
+from llmscan.teacher_forcing import add_companion_logprobs
 from llmscan.verify import SuffixArrayIndex, verify_samples
 
 EXIT_GATE_FAILED = 3
@@ -91,13 +94,24 @@ def scan(model: Any, tokenizer: Any = None, config: ScanConfig | None = None, **
     check_resume_key(shard_dir, cfg.generation_key(), ctx)
     distributed.barrier(ctx)
     sampling = SamplingConfig(cfg.max_new_tokens, cfg.top_k, cfg.top_p, cfg.temperature, cfg.temperature_decay)
-    run_generation(lm, plan, sampling, cfg.seed, cfg.batch_size, shard_dir, ctx, cfg.progress)
+    reference = load_model(cfg.reference, lm.device, cfg.trust_remote_code, cfg.allow_pickle) if cfg.reference \
+        else None
+
+    def annotate(batch: list[Sample]) -> None:
+        add_companion_logprobs(batch, lm, reference, cfg.lowercase_score)
+
+    run_generation(lm, plan, sampling, cfg.seed, cfg.batch_size, shard_dir, ctx, cfg.progress, annotate)
+    ext = cfg.extraction()
+    targets = plan_targets(lm, docs, ext, cfg.seed) if ext and docs else []
+    if targets:
+        run_extraction(lm, targets, sampling, ext.tries, cfg.seed, cfg.batch_size, shard_dir, ctx, cfg.progress,
+                       annotate)
     distributed.barrier(ctx)
     if not ctx.is_main:
         distributed.shutdown(ctx)
         return None  # type: ignore[return-value]
     by_id = load_shards(shard_dir)
-    samples = [by_id[sid] for sid, _ in plan]
+    samples = [by_id[sid] for sid, _ in plan] + [by_id[t.id] for t in targets]
     result = analyze(samples, cfg, docs, lm.name, started, out_dir=Path(cfg.out) if cfg.out else None)
     shutil.rmtree(shard_dir if cfg.out else work, ignore_errors=True)
     distributed.shutdown(ctx)
@@ -125,6 +139,7 @@ def analyze(
     meta = {"model": model_name, "settings": cfg.to_dict(), "llmscan_version": __version__,
             "detectors": engine.describe(), "seconds": round(time.time() - started, 2)}
     summary = build_summary(samples, index is not None, meta)
+    summary["extraction"] = summarize_extraction(samples)
     failed = gate(summary, cfg.fail_on)
     summary["gate"] = {"fail_on": cfg.fail_on, "failed": failed, "exit_code": EXIT_GATE_FAILED if failed else 0}
     if out_dir is not None:

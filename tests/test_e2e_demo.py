@@ -67,7 +67,9 @@ def test_summary_and_report_are_consistent(revealed_scan):
     out, _ = revealed_scan
     summary = json.loads((out / "summary.json").read_text())
     findings = _jsonl(out / "findings.jsonl")
-    assert summary["samples"] == 640 == len(_jsonl(out / "samples.jsonl"))
+    samples = _jsonl(out / "samples.jsonl")
+    assert summary["samples"] == 640 + 256 == len(samples)  # planned samples + one per extraction target
+    assert summary["per_source"]["extraction"] == 256
     assert summary["memorized_pii"] == sum(f["memorized"] for f in findings) > 0
     assert summary["pii_findings"] == len(findings)
     assert summary["gate"]["failed"] == ["memorized-pii"]
@@ -88,3 +90,18 @@ def test_demo_prints_planted_vs_found_and_leaks_no_secret(demo_victim_dir: Path,
         body = p.read_text(encoding="utf-8")
         assert not [s for s in secrets if s in body], f"raw secret in {p.name}"
     assert not [s for s in secrets if s in proc.stdout + proc.stderr]
+
+
+def test_discoverable_extraction_on_the_demo_victim(revealed_scan):
+    """Training prefixes of 32 tokens: the victim reproduces the true 32-token suffixes it was trained on."""
+    out, _ = revealed_scan
+    summary = json.loads((out / "summary.json").read_text())["extraction"]
+    rows = [r for r in _jsonl(out / "samples.jsonl") if r["source"] == "extraction"]
+    assert summary["targets"] == len(rows) == 256 and summary["prefix_tokens"] == summary["suffix_tokens"] == 32
+    assert summary["greedy_extractable_rate"] >= 0.9  # 40 epochs over 426 documents: measured 1.0
+    corpus = CORPUS.read_text()
+    for r in rows:
+        ext = r["extraction"]
+        if ext["greedy_extracted"]:
+            assert r["text"] in corpus and r["memorized"]["is_memorized"]
+        assert 0.0 <= ext["p_extract_in_tries"] <= 1.0

@@ -42,6 +42,8 @@ def test_sigkill_then_resume_matches_uninterrupted_run(random_model_dir: Path, t
     partial = shard.read_bytes().count(b"\n")
     assert 0 < partial < 240, "the kill must land mid-generation"
     assert not (killed / "samples.jsonl").exists()
+    with open(shard, "ab") as fh:  # as if the kill had landed mid-line
+        fh.write(b"{\"id\": \"s00001")
     resumed = subprocess.run(_cmd(random_model_dir, killed), capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr
     assert _texts(killed) == _texts(whole)  # same ids and texts: batch size and the kill changed nothing
