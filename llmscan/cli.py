@@ -48,6 +48,21 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("model", help="Hugging Face model directory or hub name")
     scan.add_argument("--out", required=True, help="output directory")
     _add_scan_options(scan)
+    index = sub.add_parser("index", help="training-corpus index for verification")
+    isub = index.add_subparsers(dest="index_command", required=True, parser_class=OneLineParser)
+    build = isub.add_parser("build", help="build an on-disk index of a corpus (.txt/.jsonl file or directory)")
+    build.add_argument("corpus", help="corpus file or directory")
+    build.add_argument("--out", required=True, help="index directory to create")
+    build.add_argument("--shard-mb", type=int, default=512, help="corpus megabytes per shard (memory bound)")
+    exp = sub.add_parser("exposure", help="exposure of planted canaries (Carlini et al. 2019)")
+    exp.add_argument("model", help="Hugging Face model directory or hub name")
+    exp.add_argument("--canaries", required=True, help="YAML/JSON/JSONL list of {prefix, secret[, pattern, name]}")
+    exp.add_argument("--out", default=None, help="write the results as JSON to this file")
+    exp.add_argument("--max-enumerate", type=int, default=10_000, help="enumerate spaces up to this size")
+    exp.add_argument("--candidates", type=int, default=1_000, help="random candidates for larger spaces")
+    exp.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    exp.add_argument("--fail-above", type=float, default=None, help="exit 3 when any exposure exceeds these bits")
+    exp.add_argument("--seed", type=int, default=0)
     demo = sub.add_parser("demo", help="train the embedded demo victim and scan it")
     demo.add_argument("--out", default="llmscan-demo", help="output directory (default: llmscan-demo)")
     demo.add_argument("--reveal-secrets", action="store_true", help="print PII values unredacted")
@@ -83,6 +98,16 @@ def print_summary(result, stream=sys.stdout) -> None:
           f"PII findings: {s['pii_findings']}  memorized PII: {s['memorized_pii']}", file=stream)
     for etype, row in s["per_entity_type"].items():
         print(f"  {etype:<16} found {row['findings']:>4}  memorized {row['memorized']:>4}", file=stream)
+    quality = s.get("score_quality")
+    if quality:
+        best = quality["scores"][quality["best"]]
+        print(f"best-ranking score for the {quality['memorized']} verified-memorized samples: {quality['best']} "
+              f"(ROC-AUC {best.get('roc_auc')}, precision@10 {best.get('precision_at_10')})", file=stream)
+    if s.get("extraction"):
+        e = s["extraction"]
+        print(f"discoverable extraction ({e['prefix_tokens']}+{e['suffix_tokens']} tokens, {e['targets']} documents): "
+              f"greedy {e['greedy_extractable_rate']:.1%}, any of {e['tries']} samples "
+              f"{e['sampled_extracted_rate']:.1%}", file=stream)
     print(f"NER: {s['detectors']['ner']}", file=stream)
     if result.out_dir:
         print(f"report: {result.out_dir / 'report.html'}", file=stream)
@@ -101,12 +126,56 @@ def run_scan(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
+def run_index_build(args: argparse.Namespace) -> int:
+    import time
+    from pathlib import Path
+
+    from llmscan.corpus import iter_documents
+    from llmscan.index import CorpusIndex
+
+    if args.shard_mb < 1:
+        raise LlmscanError(f"--shard-mb: must be a positive integer, got {args.shard_mb}")
+    started = time.time()
+    CorpusIndex.build_to_disk(iter_documents(args.corpus), Path(args.out), args.shard_mb << 20)
+    print(f"index: {args.out} ({time.time() - started:.1f} s)")
+    return 0
+
+
+def run_exposure(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from llmscan.exposure import exposure_rows, exposures, load_canaries
+    from llmscan.models import load_model
+
+    if args.max_enumerate < 1 or args.candidates < 10:
+        raise LlmscanError("--max-enumerate must be >= 1 and --candidates >= 10")
+    canaries = load_canaries(args.canaries)
+    lm = load_model(args.model, args.device)
+    rows = exposure_rows(exposures(lm, canaries, max_enumerate=args.max_enumerate, samples=args.candidates,
+                                   seed=args.seed))
+    print(f"{'canary':<24} {'exposure':>9} {'of bits':>8}  method")
+    for r in rows:
+        print(f"{r['name'][:24]:<24} {r['exposure']:>9.2f} {r['space_bits']:>8.2f}  {r['method']}")
+    if args.out:
+        Path(args.out).write_text(json.dumps(rows, indent=2))
+    over = [r["name"] for r in rows if args.fail_above is not None and r["exposure"] > args.fail_above]
+    if over:
+        print(f"release gate failed: exposure > {args.fail_above} for {', '.join(over)}")
+        return 3
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _quiet_libraries()
     try:
         if args.command == "scan":
             return run_scan(args)
+        if args.command == "index":
+            return run_index_build(args)
+        if args.command == "exposure":
+            return run_exposure(args)
         from llmscan.demo.run import run_demo
 
         return run_demo(out=args.out, samples=args.samples, reveal=args.reveal_secrets)

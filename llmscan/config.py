@@ -35,6 +35,8 @@ class ScanConfig:
     prefix_words: int = field(default=4, metadata={"help": "words taken as prefix from training/file documents"})
     training_data: str | None = field(default=None, metadata={
         "help": ".txt/.jsonl file or directory of them; enables verbatim verification"})
+    index: str | None = field(default=None, metadata={
+        "help": "training-corpus index built by `llmscan index build` (for corpora too large for --training-data)"})
     min_match_chars: int = field(default=50, metadata={
         "help": "verbatim overlap (characters) at which a sample counts as memorized"})
     extract_prefix_tokens: int = field(default=32, metadata={
@@ -84,6 +86,8 @@ class ScanConfig:
         _check_choice("--ner", self.ner, NER_CHOICES)
         for cond in self.fail_on:
             _check_choice("--fail-on", cond, FAIL_ON_CHOICES)
+        if self.index and not (Path(self.index) / "index.json").exists():
+            raise InputFileError(self.index, "--index is not an llmscan index (build one with `llmscan index build`)")
         if self.training_data and not Path(self.training_data).exists():
             raise InputFileError(self.training_data, "--training-data does not exist")
         return self

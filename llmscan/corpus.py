@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,19 +36,25 @@ def corpus_files(path: str | Path) -> list[Path]:
 
 def load_documents(path: str | Path) -> list[Document]:
     """Documents of a corpus: .txt files split into paragraphs, .jsonl rows by their "text" field."""
-    docs: list[Document] = []
+    return list(iter_documents(path))
+
+
+def iter_documents(path: str | Path) -> Iterator[Document]:
+    """The documents of a corpus one file at a time (datasets keeps each file memory-mapped)."""
+    empty = True
     for f in corpus_files(path):
-        docs.extend(_load_file(f))
-    if not docs:
+        for d in _load_file(f):
+            empty = False
+            yield d
+    if empty:
         raise InputFileError(path, "corpus is empty")
-    return docs
 
 
-def _load_file(f: Path) -> list[Document]:
+def _load_file(f: Path) -> Iterator[Document]:
     from datasets import load_dataset  # imported lazily: it is slow to import
 
     if f.stat().st_size == 0:
-        return []
+        return iter(())
     try:
         if f.suffix in TEXT_SUFFIXES:
             ds = load_dataset("text", data_files=str(f), sample_by="paragraph", split="train")
@@ -57,4 +64,13 @@ def _load_file(f: Path) -> list[Document]:
         raise InputFileError(f, f"cannot be read as a corpus: {str(e).splitlines()[0][:200]}") from None
     if "text" not in ds.column_names:
         raise InputFileError(f, f"rows have no 'text' field (fields: {', '.join(ds.column_names)})")
-    return [Document(id=f"{f.name}:{i}", text=str(t)) for i, t in enumerate(ds["text"]) if t and str(t).strip()]
+    return _rows(f.name, ds)
+
+
+def _rows(name: str, ds) -> Iterator[Document]:
+    i = 0
+    for batch in ds.iter(batch_size=4096):  # Arrow-backed: memory stays bounded on large files
+        for t in batch["text"]:
+            if t and str(t).strip():
+                yield Document(id=f"{name}:{i}", text=str(t))
+            i += 1

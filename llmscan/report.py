@@ -46,6 +46,7 @@ def sample_row(s: Sample, redactor: Redactor, prompt_spans: Spans, known: KnownS
         "memorized": s.memorized,
         "pii": [f.entity_type for f in s.pii],
         "token_logprobs": s.token_logprobs,
+        "duplicate_of": s.extra.get("duplicate_of"),
         **({"extraction": s.extra["extraction"]} if "extraction" in s.extra else {}),
     }
 
@@ -69,6 +70,8 @@ def build_summary(samples: Sequence[Sample], has_training_data: bool, meta: dict
     return {
         "samples": len(samples),
         "memorized_samples": len(memorized) if has_training_data else None,
+        "near_verbatim_samples": sum(bool(s.memorized and s.memorized.get("near_verbatim")) for s in samples)
+        if has_training_data else None,
         "pii_findings": len(findings),
         "memorized_pii": sum(f.memorized for f in findings),
         "unique_memorized_pii": len({(f.entity_type, f.value) for f in findings if f.memorized}),

@@ -56,12 +56,60 @@ def _score_plot(samples: Sequence[dict[str, Any]]) -> str:
         ax.set_title(name, fontsize=9)
         ax.tick_params(labelsize=7)
     axes[0][0].legend(fontsize=7)
+    return _png(fig, "score distributions")
+
+
+def _png(fig, alt: str) -> str:
+    """A matplotlib figure as an inline <img> (closes the figure)."""
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90)
     plt.close(fig)
-    data = base64.b64encode(buf.getvalue()).decode()
-    return f"<img alt='score distributions' src='data:image/png;base64,{data}'>"
+    return f"<img alt='{_e(alt)}' src='data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}'>"
+
+
+def _quality_section(summary: dict[str, Any], samples: Sequence[dict[str, Any]]) -> str:
+    """Which score ranked the verified-memorized samples best: table with 95% CIs and precision@k curves."""
+    quality = summary.get("score_quality")
+    if not quality:
+        return "<p>Needs training data with both memorized and non-memorized samples.</p>"
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    def cell(q: dict[str, Any], key: str) -> str:
+        ci = q.get("ci", {}).get(key)
+        return "-" if key not in q else f"{q[key]:.3f}" + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "")
+
+    keys = ("precision_at_10", "precision_at_100", "roc_auc", "tpr_at_1pct_fpr")
+    rows = [(name, *(cell(q, k) for k in keys), q.get("unscorable", 0)) for name, q in quality["scores"].items()]
+    labeled = [r for r in samples if r["memorized"] is not None and r["source"] != "extraction"]
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    for name in quality["scores"]:
+        values = [r["scores"].get(name) for r in labeled]
+        order = memorization_order(name, values)
+        hits = [1.0 if labeled[i]["memorized"]["is_memorized"] else 0.0 for i in order]
+        ks = list(range(1, len(hits) + 1))
+        ax.plot(ks, [sum(hits[:k]) / k for k in ks], label=name, lw=1.2)
+    ax.set_xscale("log")
+    ax.set_xlabel("k (top samples by score)", fontsize=8)
+    ax.set_ylabel("precision@k", fontsize=8)
+    ax.legend(fontsize=6)
+    return (f"<p>Best: <b>{_e(quality['best'])}</b> over {quality['labeled_samples']} generated samples, "
+            f"{quality['memorized']} verified memorized (95% bootstrap intervals).</p>"
+            + _table(["score", "precision@10", "precision@100", "ROC-AUC", "TPR@1%FPR", "unscorable"], rows)
+            + _png(fig, "precision at k per score"))
+
+
+def _extraction_section(summary: dict[str, Any]) -> str:
+    e = summary.get("extraction")
+    if not e:
+        return "<p>Not run (use --prompts training with training data).</p>"
+    rows = [(k.replace("_", " "), v) for k, v in e.items()]
+    return _table(["", ""], rows)
 
 
 def _top_samples(samples: Sequence[dict[str, Any]]) -> str:
@@ -100,6 +148,10 @@ def render_report(summary: dict[str, Any], samples: Sequence[dict[str, Any]],
 {_table(["sample", "entity", "value", "score", "in prompt"], mem, mono_cols=(2,)) if mem else "<p>None.</p>"}
 <h2>PII by entity type</h2>
 {_table(["entity", "findings", "memorized"], per_type)}
+<h2>Which score found the memorized samples</h2>
+{_quality_section(summary, samples)}
+<h2>Discoverable extraction</h2>
+{_extraction_section(summary)}
 <h2>Score distributions</h2>
 {_score_plot(samples)}
 <h2>Top samples by each score</h2>

@@ -13,9 +13,12 @@ from typing import Any
 from llmscan import distributed
 from llmscan.config import ScanConfig
 from llmscan.corpus import Document, load_documents
+from llmscan.dedup import annotate_duplicates
 from llmscan.errors import LlmscanError
 from llmscan.extraction import plan_targets
 from llmscan.extraction import summarize as summarize_extraction
+from llmscan.index import CorpusIndex
+from llmscan.metrics import quality_of_samples
 from llmscan.models import LoadedModel, load_model, prepare_tokenizer
 from llmscan.pii import PiiEngine, build_engine, drop_weak_and_nested, find_pii
 from llmscan.prompts import build_sources, default_prompt_specs, plan_prompts
@@ -26,7 +29,7 @@ from llmscan.runner import check_resume_key, load_shards, run_extraction, run_ge
 from llmscan.sampling import SamplingConfig
 from llmscan.score import score_samples
 from llmscan.teacher_forcing import add_companion_logprobs
-from llmscan.verify import SuffixArrayIndex, verify_samples
+from llmscan.verify import verify_samples
 
 EXIT_GATE_FAILED = 3
 
@@ -130,8 +133,9 @@ def analyze(
     """Score, verify, detect PII, summarise and (with `out_dir`) write the artifacts."""
     from llmscan import __version__
 
+    annotate_duplicates(samples)
     score_samples(samples)
-    index = SuffixArrayIndex.build(docs) if docs else None
+    index = CorpusIndex.load(cfg.index) if cfg.index else CorpusIndex.build(docs) if docs else None
     if index is not None:
         verify_samples(samples, index, cfg.min_match_chars)
     engine = engine or build_engine(cfg.ner, cfg.detectors_dir)
@@ -140,6 +144,7 @@ def analyze(
             "detectors": engine.describe(), "seconds": round(time.time() - started, 2)}
     summary = build_summary(samples, index is not None, meta)
     summary["extraction"] = summarize_extraction(samples)
+    summary["score_quality"] = quality_of_samples(samples)
     failed = gate(summary, cfg.fail_on)
     summary["gate"] = {"fail_on": cfg.fail_on, "failed": failed, "exit_code": EXIT_GATE_FAILED if failed else 0}
     if out_dir is not None:

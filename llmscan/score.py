@@ -21,6 +21,7 @@ class TokenStats:
     mu: Sequence[float] = ()
     sigma: Sequence[float] = ()
     extra_logprobs: dict[str, Sequence[float]] = field(default_factory=dict)  # e.g. "reference", "lowercase"
+    duplicates: int | None = None  # size of the sample's near-duplicate group (dedup stage)
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,12 @@ def lowercase_ratio(s: TokenStats) -> float | None:
     return _ratio_to(s, "lowercase")
 
 
+@register("duplicates", higher_is_memorized=True)
+def duplicates(s: TokenStats) -> float | None:
+    """How many samples are near-duplicates of this one, itself included (MinHash, Jaccard >= 0.8)."""
+    return None if s.duplicates is None else float(s.duplicates)
+
+
 def compute_scores(stats: TokenStats, names: Sequence[str] | None = None) -> dict[str, float | None]:
     """Every registered score (or those named) for one sample; None marks unscorable."""
     chosen = names if names is not None else list(SCORES)
@@ -150,5 +157,5 @@ def score_samples(samples: Sequence, names: Sequence[str] | None = None) -> None
     """Fill `sample.scores` for every sample from its recorded token statistics."""
     for s in samples:
         stats = TokenStats(text=s.text, logprobs=s.token_logprobs, mu=s.token_mu, sigma=s.token_sigma,
-                           extra_logprobs=s.extra.get("extra_logprobs", {}))
+                           extra_logprobs=s.extra.get("extra_logprobs", {}), duplicates=s.extra.get("duplicates"))
         s.scores = compute_scores(stats, names)

@@ -99,6 +99,15 @@ class SuffixArrayIndex:
         rank = self._lower_bound(q)
         return self._lcp_at(rank, q)[0] == len(q)
 
+    def longest_match_at(self, text: str, i: int) -> int:
+        """Length in characters of the longest prefix of text[i:] that occurs in the corpus."""
+        q = text[i:].replace("\x00", " ").encode("utf-8")
+        if not q or not len(self._sa):
+            return 0
+        rank = self._lower_bound(q)
+        n = max(self._lcp_at(rank - 1, q)[0], self._lcp_at(rank, q)[0])
+        return len(q[:n].decode("utf-8", "ignore"))
+
     def doc_of(self, byte_pos: int) -> str:
         return self._ids[int(np.searchsorted(self._starts, byte_pos, side="right")) - 1]
 
@@ -124,9 +133,13 @@ class SuffixArrayIndex:
         return Match(chars, self.doc_of(best_pos), start, start + chars)
 
 
-def verify_samples(samples: Sequence, index: SuffixArrayIndex, min_match_chars: int) -> None:
-    """Set `sample.memorized` to the longest verbatim overlap with the corpus (and whether it counts)."""
-    for s in samples:
-        m = index.longest_match(s.text)
-        s.memorized = {"match_chars": m.chars, "doc": m.doc, "start": m.start, "end": m.end,
-                       "is_memorized": m.chars >= min_match_chars}
+def verify_samples(samples: Sequence, index, min_match_chars: int, near_coverage: float = 0.8) -> None:
+    """Set `sample.memorized`: the longest verbatim overlap (is_memorized when >= min_match_chars) and,
+    separately, near-verbatim copies (case/whitespace/punctuation/small edits: normalized coverage)."""
+    for s, o in zip(samples, index.overlaps([s.text for s in samples])):
+        m = o.exact
+        exact = m.chars >= min_match_chars
+        s.memorized = {"match_chars": m.chars, "doc": m.doc, "start": m.start, "end": m.end, "is_memorized": exact,
+                       "near_match_chars": o.near_chars, "near_coverage": round(o.near_coverage, 4),
+                       "near_verbatim": not exact and len(s.text) >= min_match_chars
+                       and o.near_coverage >= near_coverage}
