@@ -94,6 +94,8 @@ def generate_ids(
     lm: LoadedModel, rows: Sequence[list[int]], seeds: Sequence[int], cfg: SamplingConfig
 ) -> list[Generation]:
     """Continue each row of prompt token ids; each row's randomness comes from its own seed."""
+    if len(seeds) != len(rows):
+        raise ValueError(f"generate_ids: {len(rows)} rows but {len(seeds)} seeds")
     model, tok, device = lm.model, lm.tokenizer, lm.device
     ids, mask = _left_pad(rows, tok.pad_token_id, device)
     positions = (mask.cumsum(-1) - 1).clamp_(min=0)

