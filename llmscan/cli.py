@@ -63,6 +63,27 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--device", default="auto", help="auto, cpu or cuda")
     exp.add_argument("--fail-above", type=float, default=None, help="exit 3 when any exposure exceeds these bits")
     exp.add_argument("--seed", type=int, default=0)
+    inv = sub.add_parser("invert", help="invert image classifiers ('llmscan invert demo' for the digits demo)")
+    inv.add_argument("targets", nargs="+", metavar="TARGET",
+                     help="TorchScript file, package.module:factory, or http(s) endpoint; 'demo' runs the demo")
+    inv.add_argument("--input-shape", help="C,H,W")
+    inv.add_argument("--num-classes", type=int)
+    inv.add_argument("--range", default="0,1", help="LO,HI of the input values (default 0,1)")
+    inv.add_argument("--attack", default="whitebox", help="whitebox, blackbox, ensemble or prior")
+    inv.add_argument("--defense", action="append", default=None,
+                     help="round:D, top1, topk:K, label, noise:S or none (repeatable; black-box only)")
+    inv.add_argument("--queries", type=int, default=100_000, help="black-box query budget per class")
+    inv.add_argument("--classes", default=None, help="comma-separated class indices (default: all)")
+    inv.add_argument("--out", default="llmscan-invert", help="output directory")
+    inv.add_argument("--outputs", default="auto", help="auto, logits or probs: what the targets return")
+    inv.add_argument("--weights", default=None, help="safetensors weights for a package.module:factory target")
+    inv.add_argument("--eval-model", default=None, help="independent evaluation classifier (a TARGET)")
+    inv.add_argument("--eval-data", default=None, help=".npz (x, y) to train the evaluation classifier on")
+    inv.add_argument("--private-data", default=None, help=".npz (x, y) private training images, for NN/SSIM")
+    inv.add_argument("--public-data", default=None, help=".npz (x) public images to train the prior on")
+    inv.add_argument("--restarts", type=int, default=4)
+    inv.add_argument("--steps", type=int, default=300)
+    inv.add_argument("--seed", type=int, default=0)
     demo = sub.add_parser("demo", help="train the embedded demo victim and scan it")
     demo.add_argument("--out", default="llmscan-demo", help="output directory (default: llmscan-demo)")
     demo.add_argument("--reveal-secrets", action="store_true", help="print PII values unredacted")
@@ -166,6 +187,66 @@ def run_exposure(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ints(option: str, text: str, count: int | None = None) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise LlmscanError(f"{option}: expected comma-separated integers, got {text!r}") from None
+    if count is not None and len(values) != count or any(v < 0 for v in values):
+        raise LlmscanError(f"{option}: expected {count or 'some'} non-negative integers, got {text!r}")
+    return values
+
+
+def run_invert(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    if args.targets == ["demo"]:
+        from llmscan.vision.demo import run_invert_demo
+
+        run_invert_demo(args.out, args.seed)
+        return 0
+    import torch
+
+    from llmscan.vision.attacks import AttackConfig
+    from llmscan.vision.run import load_npz, print_table, run_attacks
+    from llmscan.vision.targets import load_target, module_target
+    from llmscan.vision.train import train_classifier, train_vae
+
+    if not args.input_shape or not args.num_classes:
+        raise LlmscanError("--input-shape C,H,W and --num-classes K are required")
+    shape = tuple(_ints("--input-shape", args.input_shape, 3))
+    try:
+        lo, hi = (float(v) for v in args.range.split(","))
+    except ValueError:
+        raise LlmscanError(f"--range: expected LO,HI, got {args.range!r}") from None
+    if not lo < hi:
+        raise LlmscanError(f"--range: LO must be below HI, got {args.range!r}")
+    classes = _ints("--classes", args.classes) if args.classes else list(range(args.num_classes))
+    if any(c >= args.num_classes for c in classes):
+        raise LlmscanError(f"--classes: indices must be below --num-classes {args.num_classes}")
+    targets = [load_target(t, args.weights, args.outputs) for t in args.targets]
+    evaluator = load_target(args.eval_model, outputs=args.outputs) if args.eval_model else None
+    if evaluator is None and args.eval_data:
+        ex, ey = load_npz(args.eval_data)
+        evaluator = module_target("evaluator", train_classifier(ex, ey, args.num_classes, hidden=128))
+    private = None
+    if args.private_data:
+        px, py = load_npz(args.private_data)
+        private = {c: ((px[py == c] - lo) / (hi - lo)).clamp(0, 1) for c in classes}
+    generator = None
+    if args.public_data:
+        gx, _ = load_npz(args.public_data, need_labels=False)
+        generator = train_vae(((gx - lo) / (hi - lo)).clamp(0, 1), seed=args.seed)
+    runs = [(args.attack, d) for d in (args.defense or ["none"])]
+    base = AttackConfig(queries=args.queries, restarts=args.restarts, steps=args.steps, seed=args.seed)
+    torch.manual_seed(args.seed)
+    reports = run_attacks(targets, shape, classes, (lo, hi), runs, base, Path(args.out), evaluator, private,
+                          generator)
+    print_table(reports)
+    print(f"report: {Path(args.out) / 'report.html'}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _quiet_libraries()
@@ -176,6 +257,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_index_build(args)
         if args.command == "exposure":
             return run_exposure(args)
+        if args.command == "invert":
+            return run_invert(args)
         from llmscan.demo.run import run_demo
 
         return run_demo(out=args.out, samples=args.samples, reveal=args.reveal_secrets)
