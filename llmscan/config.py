@@ -58,6 +58,8 @@ class ScanConfig:
     reveal_secrets: bool = field(default=False, metadata={"help": "write PII values unredacted"})
     fail_on: list[str] = field(default_factory=list, metadata={
         "help": "exit 3 when a condition holds: memorized-pii, memorized-samples"})
+    chat_template: str = field(default="auto", metadata={
+        "help": "wrap prompts in the model's chat template: auto (when it has one), on or off"})
     trust_remote_code: bool = field(default=False, metadata={"help": "allow the model repo's own Python code"})
     allow_pickle: bool = field(default=False, metadata={"help": "allow pickled (.bin) weights"})
     pii_min_score: float = field(default=0.3, metadata={
@@ -84,6 +86,7 @@ class ScanConfig:
             raise ConfigError("--temperature", f"must be > 0, got {self.temperature}")
         _check_choice("--device", self.device, DEVICE_CHOICES)
         _check_choice("--ner", self.ner, NER_CHOICES)
+        _check_choice("--chat-template", self.chat_template, ("auto", "on", "off"))
         for cond in self.fail_on:
             _check_choice("--fail-on", cond, FAIL_ON_CHOICES)
         if self.index and not (Path(self.index) / "index.json").exists():
@@ -106,7 +109,8 @@ class ScanConfig:
         """The options that decide which samples are generated; a resume must match them exactly."""
         keys = ("model", "prompts", "samples", "max_new_tokens", "top_k", "top_p", "temperature",
                 "temperature_decay", "prefix_words", "training_data", "seed", "extract_prefix_tokens",
-                "extract_suffix_tokens", "extract_tries", "extract_documents", "lowercase_score", "reference")
+                "extract_suffix_tokens", "extract_tries", "extract_documents", "lowercase_score", "reference",
+                "chat_template")
         return {k: getattr(self, k) for k in keys}
 
     @classmethod

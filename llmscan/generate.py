@@ -51,7 +51,16 @@ class HFGenerator:
 
 
 def encode_prompt(lm: LoadedModel, prompt: str) -> list[int]:
-    """Prompt ids, always starting with the start token so the empty prompt and documents begin alike."""
+    """Prompt ids, always starting with the start token so the empty prompt and documents begin alike.
+
+    A chat model (lm.chat) gets a non-empty prompt as a user turn of its chat template, with the assistant
+    turn opened, the way it is used; the empty prompt stays the bare start token.
+    """
+    if lm.chat and prompt:
+        ids = lm.tokenizer.apply_chat_template([{"role": "user", "content": prompt}], add_generation_prompt=True,
+                                               tokenize=True)
+        ids = ids["input_ids"] if not isinstance(ids, list) else ids
+        return [int(i) for i in ids]
     start = start_token_id(lm.tokenizer)
     ids = lm.tokenizer(prompt, add_special_tokens=False)["input_ids"] if prompt else []
     return [start, *ids]

@@ -18,6 +18,7 @@ class LoadedModel:
     model: PreTrainedModel
     tokenizer: PreTrainedTokenizerBase
     name: str
+    chat: bool = False  # wrap prompts in the tokenizer's chat template
 
     @property
     def device(self) -> torch.device:
@@ -40,33 +41,55 @@ def pick_dtype(device: torch.device) -> torch.dtype:
     return torch.float32
 
 
+CHAT_CHOICES = ("auto", "on", "off")
+
+
 def load_model(
     name: str,
     device: str = "auto",
     trust_remote_code: bool = False,
     allow_pickle: bool = False,
+    chat_template: str = "auto",
 ) -> LoadedModel:
-    """Load `name` (HF directory or hub id) with safetensors weights only unless `allow_pickle`."""
-    path = Path(name)
-    if name.startswith((".", "/", "~")) and not path.expanduser().exists():
-        raise ModelLoadError(f"MODEL: {name}: no such directory")
+    """Load `name`: a HF directory, a hub id, or a .gguf file (dequantized by transformers via `gguf`).
+
+    Weights load from safetensors (or GGUF) only, unless `allow_pickle`. `chat_template`: "auto" wraps prompts
+    in the tokenizer's chat template when it has one, "on" requires one, "off" never wraps.
+    """
+    path = Path(name).expanduser()
+    if name.startswith((".", "/", "~")) and not path.exists():
+        raise ModelLoadError(f"MODEL: {name}: no such file or directory")
+    gguf = path.suffix == ".gguf"
+    if gguf and not path.is_file():
+        raise ModelLoadError(f"MODEL: {name}: no such GGUF file")
     if path.exists() and path.is_dir() and not (path / "config.json").exists():
         raise ModelLoadError(f"MODEL: {name}: not a Hugging Face model directory (no config.json)")
     dev = pick_device(device)
+    source, extra = (str(path.parent), {"gguf_file": path.name}) if gguf else (name, {})
     try:
-        tokenizer = AutoTokenizer.from_pretrained(name, trust_remote_code=trust_remote_code)
+        tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code, **extra)
         model = AutoModelForCausalLM.from_pretrained(
-            name,
+            source,
             dtype=pick_dtype(dev),
-            use_safetensors=None if allow_pickle else True,
+            use_safetensors=None if allow_pickle or gguf else True,
             trust_remote_code=trust_remote_code,
+            **extra,
         )
-    except (OSError, ValueError) as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        hint = "" if allow_pickle else " (only safetensors weights load unless --allow-pickle)"
+    except Exception as e:  # noqa: BLE001 - a user's file: any parse failure is a one-line error
+        if not gguf and not isinstance(e, (OSError, ValueError, NotImplementedError, KeyError, ImportError)):
+            raise
+        first = str(e).strip().splitlines()[0][:300] if str(e).strip() else type(e).__name__
+        if gguf:
+            hint = " (GGUF: the file's quantization or architecture is not supported by transformers' GGUF loader)"
+        else:
+            hint = "" if allow_pickle else " (only safetensors weights load unless --allow-pickle)"
         raise ModelLoadError(f"MODEL: cannot load {name!r}: {first}{hint}") from None
     model.to(dev).eval()
-    return LoadedModel(model=model, tokenizer=prepare_tokenizer(tokenizer), name=name)
+    has_template = bool(getattr(tokenizer, "chat_template", None))
+    if chat_template == "on" and not has_template:
+        raise ModelLoadError(f"--chat-template: on, but the tokenizer of {name!r} has no chat template")
+    return LoadedModel(model=model, tokenizer=prepare_tokenizer(tokenizer), name=name,
+                       chat=has_template and chat_template != "off")
 
 
 def prepare_tokenizer(tokenizer: PreTrainedTokenizerBase) -> PreTrainedTokenizerBase:

@@ -47,7 +47,7 @@ def sample_row(s: Sample, redactor: Redactor, prompt_spans: Spans, known: KnownS
         "pii": [f.entity_type for f in s.pii],
         "token_logprobs": s.token_logprobs,
         "duplicate_of": s.extra.get("duplicate_of"),
-        **({"extraction": s.extra["extraction"]} if "extraction" in s.extra else {}),
+        **{k: s.extra[k] for k in ("extraction", "divergence") if k in s.extra},
     }
 
 

@@ -14,6 +14,8 @@ from llmscan import distributed
 from llmscan.config import ScanConfig
 from llmscan.corpus import Document, load_documents
 from llmscan.dedup import annotate_duplicates
+from llmscan.divergence import annotate_divergence
+from llmscan.divergence import summarize as summarize_divergence
 from llmscan.errors import LlmscanError
 from llmscan.extraction import plan_targets
 from llmscan.extraction import summarize as summarize_extraction
@@ -71,7 +73,7 @@ def _as_loaded(model: Any, tokenizer: Any, cfg: ScanConfig, device: str) -> Load
     if isinstance(model, LoadedModel):
         return model
     if isinstance(model, str):
-        return load_model(model, device, cfg.trust_remote_code, cfg.allow_pickle)
+        return load_model(model, device, cfg.trust_remote_code, cfg.allow_pickle, cfg.chat_template)
     if tokenizer is None:
         raise LlmscanError("scan(): a tokenizer is required when passing a model object")
     return LoadedModel(model=model.eval(), tokenizer=prepare_tokenizer(tokenizer), name=cfg.model)
@@ -140,11 +142,13 @@ def analyze(
         verify_samples(samples, index, cfg.min_match_chars)
     engine = engine or build_engine(cfg.ner, cfg.detectors_dir)
     find_pii(samples, engine, index, cfg.pii_min_score)
+    annotate_divergence(samples)
     meta = {"model": model_name, "settings": cfg.to_dict(), "llmscan_version": __version__,
             "detectors": engine.describe(), "seconds": round(time.time() - started, 2)}
     summary = build_summary(samples, index is not None, meta)
     summary["extraction"] = summarize_extraction(samples)
     summary["score_quality"] = quality_of_samples(samples)
+    summary["divergence"] = summarize_divergence(samples)
     failed = gate(summary, cfg.fail_on)
     summary["gate"] = {"fail_on": cfg.fail_on, "failed": failed, "exit_code": EXIT_GATE_FAILED if failed else 0}
     if out_dir is not None:

@@ -61,3 +61,16 @@ def test_fused_logprobs_equal_a_separate_forward_pass(random_model_dir):
         logp = torch.log_softmax(lm.model(ids).logits[0, :-1].float(), -1)
     ref = [logp[len(prompt_ids) - 1 + i, t].item() for i, t in enumerate(g.token_ids)]
     assert all(abs(a - b) < 1e-3 for a, b in zip(g.token_logprobs, ref))
+
+
+def test_chat_models_get_their_template(random_model_dir):
+    from llmscan.generate import encode_prompt
+
+    lm = load_model(str(random_model_dir), device="cpu")
+    plain = encode_prompt(lm, "Record for")
+    lm.tokenizer.chat_template = "{% for m in messages %}<|endoftext|>user: {{ m['content'] }}\n{% endfor %}" \
+                                 "{% if add_generation_prompt %}assistant:{% endif %}"
+    lm.chat = True
+    wrapped = encode_prompt(lm, "Record for")
+    assert lm.tokenizer.decode(wrapped) == "<|endoftext|>user: Record for\nassistant:"
+    assert encode_prompt(lm, "") == [lm.tokenizer.eos_token_id] and plain != wrapped
