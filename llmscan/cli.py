@@ -84,6 +84,14 @@ def build_parser() -> argparse.ArgumentParser:
     inv.add_argument("--restarts", type=int, default=4)
     inv.add_argument("--steps", type=int, default=300)
     inv.add_argument("--seed", type=int, default=0)
+    rep = sub.add_parser("report", help="regenerate report.html of a scan directory")
+    rep.add_argument("dir", help="scan output directory")
+    rep.add_argument("--screenshot", default=None, help="also render it in headless Chromium to this PNG")
+    cmp_ = sub.add_parser("compare", help="what changed between the scans of two checkpoints")
+    cmp_.add_argument("dir_a")
+    cmp_.add_argument("dir_b")
+    cmp_.add_argument("--json", default=None, help="write the comparison to this JSON file")
+    cmp_.add_argument("--fail-on-new-pii", action="store_true", help="exit 3 when B memorized PII that A did not")
     demo = sub.add_parser("demo", help="train the embedded demo victim and scan it")
     demo.add_argument("--out", default="llmscan-demo", help="output directory (default: llmscan-demo)")
     demo.add_argument("--reveal-secrets", action="store_true", help="print PII values unredacted")
@@ -247,6 +255,34 @@ def run_invert(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_report(args: argparse.Namespace) -> int:
+    from llmscan.compare import regenerate_report
+
+    path = regenerate_report(args.dir)
+    print(f"report: {path}")
+    if args.screenshot:
+        from llmscan.browser import check_report
+
+        problems = check_report(path, args.screenshot)
+        print(f"screenshot: {args.screenshot}")
+        for p in problems:
+            print(f"browser: {p}")
+    return 0
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from llmscan.compare import compare, print_comparison
+
+    diff = compare(args.dir_a, args.dir_b)
+    print_comparison(diff)
+    if args.json:
+        Path(args.json).write_text(json.dumps(diff, indent=2))
+    return 3 if args.fail_on_new_pii and diff["new_memorized_pii"] else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _quiet_libraries()
@@ -259,6 +295,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_exposure(args)
         if args.command == "invert":
             return run_invert(args)
+        if args.command == "report":
+            return run_report(args)
+        if args.command == "compare":
+            return run_compare(args)
         from llmscan.demo.run import run_demo
 
         return run_demo(out=args.out, samples=args.samples, reveal=args.reveal_secrets)

@@ -11,8 +11,8 @@ import yaml
 
 from llmscan.errors import ConfigError, InputFileError
 from llmscan.extraction import ExtractionConfig
+from llmscan.gate import parse_condition
 
-FAIL_ON_CHOICES = ("memorized-pii", "memorized-samples")
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
 NER_CHOICES = ("auto", "off", "on")
 
@@ -57,7 +57,8 @@ class ScanConfig:
     ner: str = field(default="auto", metadata={"help": "spaCy NER for PERSON/LOCATION: auto, on or off"})
     reveal_secrets: bool = field(default=False, metadata={"help": "write PII values unredacted"})
     fail_on: list[str] = field(default_factory=list, metadata={
-        "help": "exit 3 when a condition holds: memorized-pii, memorized-samples"})
+        "help": "exit 3 when a condition holds: memorized-pii, memorized-samples, near-verbatim-samples, "
+                "extractable-rate>X, sampled-extractable-rate>X, exposure>BITS (repeatable)"})
     chat_template: str = field(default="auto", metadata={
         "help": "wrap prompts in the model's chat template: auto (when it has one), on or off"})
     trust_remote_code: bool = field(default=False, metadata={"help": "allow the model repo's own Python code"})
@@ -65,6 +66,8 @@ class ScanConfig:
     pii_min_score: float = field(default=0.3, metadata={
         "help": "drop PII findings presidio scores below this (its weak patterns score 0.01-0.05)"})
     detectors_dir: str | None = field(default=None, metadata={"help": "extra directory of recognizer YAML files"})
+    canaries: str | None = field(default=None, metadata={
+        "help": "canary file (YAML/JSONL of {prefix, secret}): exposure of each goes into summary.json"})
     progress: bool = field(default=True, metadata={"help": "show a progress bar"})
 
     def validate(self) -> ScanConfig:
@@ -88,7 +91,9 @@ class ScanConfig:
         _check_choice("--ner", self.ner, NER_CHOICES)
         _check_choice("--chat-template", self.chat_template, ("auto", "on", "off"))
         for cond in self.fail_on:
-            _check_choice("--fail-on", cond, FAIL_ON_CHOICES)
+            parse_condition(cond)
+        if self.canaries and not Path(self.canaries).is_file():
+            raise InputFileError(self.canaries, "--canaries does not exist")
         if self.index and not (Path(self.index) / "index.json").exists():
             raise InputFileError(self.index, "--index is not an llmscan index (build one with `llmscan index build`)")
         if self.training_data and not Path(self.training_data).exists():

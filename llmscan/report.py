@@ -11,6 +11,7 @@ from typing import Any
 
 import regex
 
+from llmscan.hitlog import hit_rows
 from llmscan.records import Finding, Sample, finding_dict, write_jsonl
 from llmscan.redact import Redactor
 
@@ -20,15 +21,31 @@ Spans = dict[str, list[tuple[int, int, str]]]  # prompt text -> PII spans found 
 class KnownSecrets:
     """Every PII value found anywhere in the scan, to mask it also where a detector missed it in context."""
 
+    MIN_PARTIAL = 4  # characters of a value cut at a text's edge that are still masked
+
     def __init__(self, findings: Sequence[Finding]) -> None:
         self._types = {f.value: f.entity_type for f in findings if f.value.strip()}
         values = sorted(self._types, key=len, reverse=True)
         self._pattern = regex.compile("|".join(map(regex.escape, values))) if values else None
+        # A generation cut mid-secret ("Card 5243 8575 8532 489") leaks most of it: remember every prefix
+        # and suffix of every value, to mask the part of a known value that a text starts or ends with.
+        self._heads = {v[:k]: t for v, t in self._types.items() for k in range(self.MIN_PARTIAL, len(v))}
+        self._tails = {v[-k:]: t for v, t in self._types.items() for k in range(self.MIN_PARTIAL, len(v))}
+        self._longest = max(map(len, values), default=0)
 
     def spans(self, text: str, detected: Sequence[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-        """`detected` plus every other occurrence of a known value in `text`."""
-        found = {(m.start(), m.end(), self._types[m.group()]) for m in self._pattern.finditer(text)} \
-            if self._pattern and text else set()
+        """`detected`, every other occurrence of a known value, and a known value cut at either edge."""
+        if not self._pattern or not text:
+            return sorted(set(detected))
+        found = {(m.start(), m.end(), self._types[m.group()]) for m in self._pattern.finditer(text)}
+        for k in range(min(self._longest, len(text)), self.MIN_PARTIAL - 1, -1):
+            if text[-k:] in self._heads:
+                found.add((len(text) - k, len(text), self._heads[text[-k:]]))
+                break
+        for k in range(min(self._longest, len(text)), self.MIN_PARTIAL - 1, -1):
+            if text[:k] in self._tails:
+                found.add((0, k, self._tails[text[:k]]))
+                break
         return sorted(set(detected) | found)
 
 
@@ -99,6 +116,7 @@ def write_outputs(
     write_jsonl(out / "findings.jsonl", (finding_row(f, redactor) for s in samples for f in s.pii))
     _write_text(out / "summary.json", json.dumps(summary, indent=2, sort_keys=False))
     findings = [finding_row(f, redactor) for s in samples for f in s.pii]
+    write_jsonl(out / "hitlog.jsonl", hit_rows(rows, findings, str(summary.get("model", ""))))
     _write_text(out / "report.html", render_report(summary, rows, findings))
 
 

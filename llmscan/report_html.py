@@ -12,6 +12,7 @@ from typing import Any
 from llmscan.score import SCORES, memorization_order
 
 TOP_N = 10
+MAX_PII_ROWS = 100
 CSS = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px;color:#222}
 table{border-collapse:collapse;margin:1em 0;font-size:14px}td,th{border:1px solid #ccc;padding:4px 8px;
 vertical-align:top;text-align:left}th{background:#f3f3f3}.mono{font-family:monospace;white-space:pre-wrap;
@@ -40,9 +41,13 @@ def _score_plot(samples: Sequence[dict[str, Any]]) -> str:
     names = [n for n in SCORES if any(s["scores"].get(n) is not None for s in samples)]
     if not names:
         return "<p>No scorable samples.</p>"
-    fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 2.6), squeeze=False)
+    cols = min(4, len(names))
+    rows = -(-len(names) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.6 * rows), squeeze=False)
+    for ax in axes.flat[len(names):]:
+        ax.axis("off")
     labelled = any(s["memorized"] for s in samples)
-    for ax, name in zip(axes[0], names):
+    for ax, name in zip(axes.flat, names):
         groups = {"memorized": [], "not memorized": []} if labelled else {"all": []}
         for s in samples:
             v = s["scores"].get(name)
@@ -104,6 +109,34 @@ def _quality_section(summary: dict[str, Any], samples: Sequence[dict[str, Any]])
             + _png(fig, "precision at k per score"))
 
 
+def _findings_plot(samples: Sequence[dict[str, Any]], findings: Sequence[dict[str, Any]]) -> str:
+    """Bars: findings and memorized findings per entity type, and per prompt source."""
+    if not findings:
+        return ""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    source = {r["id"]: r["source"] for r in samples}
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3))
+    for ax, key in zip(axes, ("entity_type", "source")):
+        counts: dict[str, list[int]] = {}
+        for f in findings:
+            name = f["entity_type"] if key == "entity_type" else source.get(f["sample_id"], "?")
+            row = counts.setdefault(name, [0, 0])
+            row[0] += 1
+            row[1] += int(bool(f["memorized"]))
+        names = sorted(counts)
+        xs = range(len(names))
+        ax.bar([x - 0.2 for x in xs], [counts[n][0] for n in names], width=0.4, label="found")
+        ax.bar([x + 0.2 for x in xs], [counts[n][1] for n in names], width=0.4, label="memorized")
+        ax.set_xticks(list(xs), names, rotation=30, ha="right", fontsize=7)
+        ax.set_title(f"findings per {key.replace('_', ' ')}", fontsize=9)
+        ax.legend(fontsize=7)
+    return _png(fig, "findings per entity type and per prompt source")
+
+
 def _extraction_section(summary: dict[str, Any]) -> str:
     e = summary.get("extraction")
     if not e:
@@ -136,24 +169,31 @@ def render_report(summary: dict[str, Any], samples: Sequence[dict[str, Any]],
             ("PII findings", summary["pii_findings"]), ("memorized PII", summary["memorized_pii"]),
             ("model", summary.get("model")), ("seconds", summary.get("seconds"))]
     per_type = [(k, v["findings"], v["memorized"]) for k, v in summary["per_entity_type"].items()]
-    mem = [(f["sample_id"], f["entity_type"], f["value"], f["score"], f["in_prompt"]) for f in findings
-           if f["memorized"]]
+    unique: dict[tuple[str, str], list[str]] = {}
+    for f in findings:
+        if f["memorized"]:
+            unique.setdefault((f["entity_type"], f["value"]), []).append(f["sample_id"])
+    ranked = sorted(unique.items(), key=lambda kv: -len(kv[1]))
+    mem = [(etype, value, len(ids), ", ".join(ids[:5]) + (" ..." if len(ids) > 5 else ""))
+           for (etype, value), ids in ranked[:MAX_PII_ROWS]]
+    more = f"<p>{len(ranked) - MAX_PII_ROWS} more in findings.jsonl.</p>" if len(ranked) > MAX_PII_ROWS else ""
     detectors = summary.get("detectors", {})
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>llmscan report</title>
 <style>{CSS}</style></head><body>
 <h1>llmscan report</h1>
 <p class="{cls}">{_e(verdict)} memorized PII finding(s).</p>
 {_table(["", ""], head)}
-<h2>Memorized PII (values redacted unless --reveal-secrets)</h2>
-{_table(["sample", "entity", "value", "score", "in prompt"], mem, mono_cols=(2,)) if mem else "<p>None.</p>"}
-<h2>PII by entity type</h2>
+<h2>PII by entity type and prompt source</h2>
 {_table(["entity", "findings", "memorized"], per_type)}
+{_findings_plot(samples, findings)}
 <h2>Which score found the memorized samples</h2>
 {_quality_section(summary, samples)}
 <h2>Discoverable extraction</h2>
 {_extraction_section(summary)}
 <h2>Score distributions</h2>
 {_score_plot(samples)}
+<h2>Memorized PII (distinct values, redacted unless --reveal-secrets)</h2>
+{_table(["entity", "value", "samples", "sample ids"], mem, mono_cols=(1,)) if mem else "<p>None.</p>"}{more}
 <h2>Top samples by each score</h2>
 {_top_samples(samples)}
 <h2>Detectors</h2>

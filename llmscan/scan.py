@@ -17,8 +17,10 @@ from llmscan.dedup import annotate_duplicates
 from llmscan.divergence import annotate_divergence
 from llmscan.divergence import summarize as summarize_divergence
 from llmscan.errors import LlmscanError
+from llmscan.exposure import exposure_rows, exposures, load_canaries
 from llmscan.extraction import plan_targets
 from llmscan.extraction import summarize as summarize_extraction
+from llmscan.gate import failed_conditions
 from llmscan.index import CorpusIndex
 from llmscan.metrics import quality_of_samples
 from llmscan.models import LoadedModel, load_model, prepare_tokenizer
@@ -117,7 +119,9 @@ def scan(model: Any, tokenizer: Any = None, config: ScanConfig | None = None, **
         return None  # type: ignore[return-value]
     by_id = load_shards(shard_dir)
     samples = [by_id[sid] for sid, _ in plan] + [by_id[t.id] for t in targets]
-    result = analyze(samples, cfg, docs, lm.name, started, out_dir=Path(cfg.out) if cfg.out else None)
+    extra = {"canaries": exposure_rows(exposures(lm, load_canaries(cfg.canaries)))} if cfg.canaries else {}
+    result = analyze(samples, cfg, docs, lm.name, started, out_dir=Path(cfg.out) if cfg.out else None,
+                     extra_summary=extra)
     shutil.rmtree(shard_dir if cfg.out else work, ignore_errors=True)
     distributed.shutdown(ctx)
     return result
@@ -131,6 +135,7 @@ def analyze(
     started: float,
     out_dir: Path | None,
     engine: PiiEngine | None = None,
+    extra_summary: dict[str, Any] | None = None,
 ) -> ScanResult:
     """Score, verify, detect PII, summarise and (with `out_dir`) write the artifacts."""
     from llmscan import __version__
@@ -149,21 +154,13 @@ def analyze(
     summary["extraction"] = summarize_extraction(samples)
     summary["score_quality"] = quality_of_samples(samples)
     summary["divergence"] = summarize_divergence(samples)
-    failed = gate(summary, cfg.fail_on)
+    summary.update(extra_summary or {})
+    failed = failed_conditions(summary, cfg.fail_on)
     summary["gate"] = {"fail_on": cfg.fail_on, "failed": failed, "exit_code": EXIT_GATE_FAILED if failed else 0}
     if out_dir is not None:
         redactor = Redactor(reveal=cfg.reveal_secrets)
         write_outputs(out_dir, samples, summary, redactor, _prompt_spans(samples, engine, cfg.pii_min_score))
     return ScanResult(cfg, samples, summary, out_dir, failed)
-
-
-def gate(summary: dict[str, Any], conditions: list[str]) -> list[str]:
-    """The --fail-on conditions that hold."""
-    holds = {
-        "memorized-pii": summary["memorized_pii"] > 0,
-        "memorized-samples": bool(summary["memorized_samples"]),
-    }
-    return [c for c in conditions if holds[c]]
 
 
 def _prompt_spans(samples: list[Sample], engine: PiiEngine, min_score: float) -> Spans:
