@@ -65,6 +65,8 @@ class ScanConfig:
     allow_pickle: bool = field(default=False, metadata={"help": "allow pickled (.bin) weights"})
     pii_min_score: float = field(default=0.3, metadata={
         "help": "drop PII findings presidio scores below this (its weak patterns score 0.01-0.05)"})
+    prompt_sets_dir: str | None = field(default=None, metadata={
+        "help": "extra directory of prompt-set YAML files (--prompts NAME picks NAME.yaml)"})
     detectors_dir: str | None = field(default=None, metadata={"help": "extra directory of recognizer YAML files"})
     canaries: str | None = field(default=None, metadata={
         "help": "canary file (YAML/JSONL of {prefix, secret}): exposure of each goes into summary.json"})
@@ -92,6 +94,8 @@ class ScanConfig:
         _check_choice("--chat-template", self.chat_template, ("auto", "on", "off"))
         for cond in self.fail_on:
             parse_condition(cond)
+        if self.prompt_sets_dir and not Path(self.prompt_sets_dir).is_dir():
+            raise InputFileError(self.prompt_sets_dir, "--prompt-sets-dir is not a directory")
         if self.canaries and not Path(self.canaries).is_file():
             raise InputFileError(self.canaries, "--canaries does not exist")
         if self.index and not (Path(self.index) / "index.json").exists():
@@ -115,7 +119,7 @@ class ScanConfig:
         keys = ("model", "prompts", "samples", "max_new_tokens", "top_k", "top_p", "temperature",
                 "temperature_decay", "prefix_words", "training_data", "seed", "extract_prefix_tokens",
                 "extract_suffix_tokens", "extract_tries", "extract_documents", "lowercase_score", "reference",
-                "chat_template")
+                "chat_template", "prompt_sets_dir")
         return {k: getattr(self, k) for k in keys}
 
     @classmethod

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -23,7 +24,7 @@ from llmscan.sampling import SamplingConfig
 PlanItem = tuple[str, Prompt]
 T = TypeVar("T")
 R = TypeVar("R")
-Annotate = Callable[[list[Sample]], None]  # adds per-sample data (e.g. companion log-probs) before writing
+Annotate = Callable[[list[Sample]], None]
 
 
 def shard_path(shard_dir: Path, rank: int) -> Path:
@@ -90,63 +91,57 @@ def _bar(total: int, ctx: DistContext, progress: bool, what: str) -> tqdm:
     return tqdm(total=total, desc=desc, disable=not progress, unit="sample")
 
 
-def run_generation(
-    lm: LoadedModel,
-    plan: Sequence[PlanItem],
-    sampling: SamplingConfig,
-    seed: int,
-    batch_size: int,
-    shard_dir: Path,
-    ctx: DistContext,
-    progress: bool = True,
-    annotate: Annotate | None = None,
-    generator: Generator | None = None,
-) -> None:
+@dataclass
+class Job:
+    """What every generation job of a scan shares: sampling, seed, batching, where shards go, which rank."""
+
+    lm: LoadedModel
+    sampling: SamplingConfig
+    seed: int
+    batch_size: int
+    shard_dir: Path
+    ctx: DistContext
+    progress: bool = True
+    annotate: Annotate | None = None  # adds per-sample data (e.g. companion log-probs) before writing
+    generator: Generator | None = None  # default: HFGenerator(lm)
+
+
+def run_generation(job: Job, plan: Sequence[PlanItem]) -> None:
     """Generate this rank's share of `plan` that no shard holds yet, appending each batch when done."""
-    mine = [plan[i] for i in _mine([sid for sid, _ in plan], shard_dir, ctx)]
-    generator = generator or HFGenerator(lm)
+    lm = job.lm
+    mine = [plan[i] for i in _mine([sid for sid, _ in plan], job.shard_dir, job.ctx)]
+    generator = job.generator or HFGenerator(lm)
 
     def generate(batch: Sequence[PlanItem]) -> list[Sample]:
         gens = generator.generate([encode_prompt(lm, p.text) for _, p in batch],
-                                  [derive_seed(seed, sid) for sid, _ in batch], sampling)
+                                  [derive_seed(job.seed, sid) for sid, _ in batch], job.sampling)
         return [Sample(id=sid, prompt=p.text, source=p.source, text=g.text, token_ids=g.token_ids,
                        token_logprobs=g.token_logprobs, token_mu=g.token_mu, token_sigma=g.token_sigma)
                 for (sid, p), g in zip(batch, gens)]
 
-    _run(mine, _batches(lm, mine, batch_size), generate, annotate, shard_dir, ctx, progress, "generate")
+    _run(job, mine, _batches(lm, mine, job.batch_size), generate, "generate")
 
 
-def run_extraction(
-    lm: LoadedModel,
-    targets: Sequence[ExtractionTarget],
-    sampling: SamplingConfig,
-    tries: int,
-    seed: int,
-    batch_size: int,
-    shard_dir: Path,
-    ctx: DistContext,
-    progress: bool = True,
-    annotate: Annotate | None = None,
-    generator: Generator | None = None,
-) -> None:
+def run_extraction(job: Job, targets: Sequence[ExtractionTarget], tries: int) -> None:
     """Discoverable extraction of this rank's share of `targets`, resumable like generation."""
-    mine = [targets[i] for i in _mine([t.id for t in targets], shard_dir, ctx)]
-    per_batch = max(1, batch_size // max(1, tries))  # each target also samples `tries` rows
+    mine = [targets[i] for i in _mine([t.id for t in targets], job.shard_dir, job.ctx)]
+    per_batch = max(1, job.batch_size // max(1, tries))  # each target also samples `tries` rows
 
     def extract(batch: Sequence[ExtractionTarget]) -> list[Sample]:
-        return extract_batch(lm, batch, sampling, tries, seed, generator)
+        return extract_batch(job.lm, batch, job.sampling, tries, job.seed, job.generator)
 
     batches = [mine[i:i + per_batch] for i in range(0, len(mine), per_batch)]
-    _run(mine, batches, extract, annotate, shard_dir, ctx, progress, "extract")
+    _run(job, mine, batches, extract, "extract")
 
 
-def _run(mine: Sequence, batches: Sequence[Sequence[T]], fn: Callable[[Sequence[T]], list[Sample]],
-         annotate: Annotate | None, shard_dir: Path, ctx: DistContext, progress: bool, what: str) -> None:
+def _run(job: Job, mine: Sequence, batches: Sequence[Sequence[T]], fn: Callable[[Sequence[T]], list[Sample]],
+         what: str) -> None:
     """Process batches, annotate their samples, and append each finished batch to this rank's shard."""
-    with _bar(len(mine), ctx, progress, what) as bar, ShardWriter(shard_path(shard_dir, ctx.rank)) as writer:
+    with _bar(len(mine), job.ctx, job.progress, what) as bar, \
+            ShardWriter(shard_path(job.shard_dir, job.ctx.rank)) as writer:
         for batch in batches:
             samples = split_on_oom(fn, batch)
-            if annotate is not None:
-                annotate(samples)
+            if job.annotate is not None:
+                job.annotate(samples)
             writer.write(s.to_shard_dict() for s in samples)
             bar.update(len(batch))

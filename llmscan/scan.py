@@ -29,7 +29,7 @@ from llmscan.prompts import build_sources, default_prompt_specs, plan_prompts
 from llmscan.records import Finding, Sample
 from llmscan.redact import Redactor
 from llmscan.report import Spans, build_summary, write_outputs
-from llmscan.runner import check_resume_key, load_shards, run_extraction, run_generation
+from llmscan.runner import Job, check_resume_key, load_shards, run_extraction, run_generation
 from llmscan.sampling import SamplingConfig
 from llmscan.score import score_samples
 from llmscan.teacher_forcing import add_companion_logprobs
@@ -94,8 +94,9 @@ def scan(model: Any, tokenizer: Any = None, config: ScanConfig | None = None, **
     distributed.init(ctx)
     docs = load_documents(cfg.training_data) if cfg.training_data else None
     lm = _as_loaded(model, tokenizer, cfg, ctx.device(cfg.device))
+    sets_dir = Path(cfg.prompt_sets_dir) if cfg.prompt_sets_dir else None
     plan = plan_prompts(build_sources(cfg.prompts or default_prompt_specs(docs is not None), cfg.seed,
-                                      cfg.prefix_words, docs), cfg.samples)
+                                      cfg.prefix_words, docs, sets_dir), cfg.samples)
     work = Path(cfg.out) if cfg.out else Path(tempfile.mkdtemp(prefix="llmscan-"))
     shard_dir = work / ".shards"
     check_resume_key(shard_dir, cfg.generation_key(), ctx)
@@ -107,12 +108,12 @@ def scan(model: Any, tokenizer: Any = None, config: ScanConfig | None = None, **
     def annotate(batch: list[Sample]) -> None:
         add_companion_logprobs(batch, lm, reference, cfg.lowercase_score)
 
-    run_generation(lm, plan, sampling, cfg.seed, cfg.batch_size, shard_dir, ctx, cfg.progress, annotate)
+    job = Job(lm, sampling, cfg.seed, cfg.batch_size, shard_dir, ctx, cfg.progress, annotate)
+    run_generation(job, plan)
     ext = cfg.extraction()
     targets = plan_targets(lm, docs, ext, cfg.seed) if ext and docs else []
     if targets:
-        run_extraction(lm, targets, sampling, ext.tries, cfg.seed, cfg.batch_size, shard_dir, ctx, cfg.progress,
-                       annotate)
+        run_extraction(job, targets, ext.tries)
     distributed.barrier(ctx)
     if not ctx.is_main:
         distributed.shutdown(ctx)

@@ -86,9 +86,11 @@ def test_demo_prints_planted_vs_found_and_leaks_no_secret(demo_victim_dir: Path,
     secrets = [v for r in json.loads(PLANTED.read_text()) for v in r["values"].values()]
     artifacts = [p for p in out.rglob("*") if p.is_file()]
     assert {p.name for p in artifacts} >= {"samples.jsonl", "findings.jsonl", "summary.json", "report.html"}
+    cards = [r["values"]["CREDIT_CARD"] for r in json.loads(PLANTED.read_text())]
     for p in artifacts:
         body = p.read_text(encoding="utf-8")
         assert not [s for s in secrets if s in body], f"raw secret in {p.name}"
+        assert not [c for c in cards if c[:-1] in body], f"card cut short by the generation end in {p.name}"
     assert not [s for s in secrets if s in proc.stdout + proc.stderr]
 
 

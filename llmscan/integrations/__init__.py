@@ -1,0 +1,5 @@
+"""Hooks for training and evaluation frameworks."""
+
+from llmscan.integrations.trainer import MemorizationCallback
+
+__all__ = ["MemorizationCallback"]
