@@ -142,3 +142,26 @@ def summarize(samples: Sequence[Sample], thresholds: Sequence[float] = (0.01, 0.
         "mean_greedy_match_tokens": sum(r["greedy_match_tokens"] for r in rows) / n,
     }
 
+
+
+PREFIX_LENGTHS = (4, 8, 16, 32, 64, 128)
+
+
+def rate_by_prefix_length(lm: LoadedModel, docs: Sequence[Document], cfg: ExtractionConfig, seed: int,
+                          batch_size: int = 32, lengths: Sequence[int] = PREFIX_LENGTHS) -> dict[str, dict[str, Any]]:
+    """Greedy extraction rate of the same suffix length for several prefix lengths (Carlini et al. 2023 show
+    it grows with the prefix). Teacher-forced: one forward pass per batch of targets, no generation."""
+    limit = getattr(lm.model.config, "n_positions", None) or getattr(lm.model.config, "max_position_embeddings", 0)
+    out: dict[str, dict[str, Any]] = {}
+    for p in lengths:
+        if limit and p + cfg.suffix_tokens + 1 > limit:
+            break
+        targets = plan_targets(lm, docs, replace(cfg, prefix_tokens=p), seed)
+        if not targets:
+            break
+        match: list[int] = []
+        for i in range(0, len(targets), batch_size):
+            match += suffix_statistics(lm, targets[i:i + batch_size], SamplingConfig(top_k=1))[0]
+        out[str(p)] = {"targets": len(targets),
+                       "greedy_extractable_rate": sum(m == cfg.suffix_tokens for m in match) / len(match)}
+    return out

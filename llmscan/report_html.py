@@ -142,7 +142,26 @@ def _extraction_section(summary: dict[str, Any]) -> str:
     if not e:
         return "<p>Not run (use --prompts training with training data).</p>"
     rows = [(k.replace("_", " "), v) for k, v in e.items()]
-    return _table(["", ""], rows)
+    return _table(["", ""], rows) + _prefix_plot(summary.get("extraction_by_prefix") or {}, e["suffix_tokens"])
+
+
+def _prefix_plot(by_prefix: dict[str, dict[str, Any]], suffix_tokens: int) -> str:
+    """Greedy extraction rate against prefix length (same suffix length)."""
+    if len(by_prefix) < 2:
+        return ""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    xs = [int(k) for k in by_prefix]
+    fig, ax = plt.subplots(figsize=(5, 3))
+    ax.plot(xs, [by_prefix[str(x)]["greedy_extractable_rate"] for x in xs], marker="o")
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("prefix length (tokens)", fontsize=8)
+    ax.set_ylabel(f"greedy extraction rate ({suffix_tokens}-token suffix)", fontsize=8)
+    ax.set_ylim(0, 1.05)
+    return _png(fig, "extraction rate against prefix length")
 
 
 def _top_samples(samples: Sequence[dict[str, Any]]) -> str:

@@ -18,7 +18,7 @@ from llmscan.divergence import annotate_divergence
 from llmscan.divergence import summarize as summarize_divergence
 from llmscan.errors import LlmscanError
 from llmscan.exposure import exposure_rows, exposures, load_canaries
-from llmscan.extraction import plan_targets
+from llmscan.extraction import plan_targets, rate_by_prefix_length
 from llmscan.extraction import summarize as summarize_extraction
 from llmscan.gate import failed_conditions
 from llmscan.index import CorpusIndex
@@ -121,6 +121,8 @@ def scan(model: Any, tokenizer: Any = None, config: ScanConfig | None = None, **
     by_id = load_shards(shard_dir)
     samples = [by_id[sid] for sid, _ in plan] + [by_id[t.id] for t in targets]
     extra = {"canaries": exposure_rows(exposures(lm, load_canaries(cfg.canaries)))} if cfg.canaries else {}
+    if targets:
+        extra["extraction_by_prefix"] = rate_by_prefix_length(lm, docs, ext, cfg.seed, cfg.batch_size)
     result = analyze(samples, cfg, docs, lm.name, started, out_dir=Path(cfg.out) if cfg.out else None,
                      extra_summary=extra)
     shutil.rmtree(shard_dir if cfg.out else work, ignore_errors=True)

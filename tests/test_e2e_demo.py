@@ -97,7 +97,11 @@ def test_demo_prints_planted_vs_found_and_leaks_no_secret(demo_victim_dir: Path,
 def test_discoverable_extraction_on_the_demo_victim(revealed_scan):
     """Training prefixes of 32 tokens: the victim reproduces the true 32-token suffixes it was trained on."""
     out, _ = revealed_scan
-    summary = json.loads((out / "summary.json").read_text())["extraction"]
+    full = json.loads((out / "summary.json").read_text())
+    summary = full["extraction"]
+    # the teacher-forced rate at the same prefix length agrees with the generated greedy continuations
+    assert full["extraction_by_prefix"]["32"]["greedy_extractable_rate"] == summary["greedy_extractable_rate"]
+    assert set(full["extraction_by_prefix"]) >= {"4", "8", "16"}
     rows = [r for r in _jsonl(out / "samples.jsonl") if r["source"] == "extraction"]
     assert summary["targets"] == len(rows) == 256 and summary["prefix_tokens"] == summary["suffix_tokens"] == 32
     assert summary["greedy_extractable_rate"] >= 0.9  # 40 epochs over 426 documents: measured 1.0

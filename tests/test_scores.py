@@ -56,3 +56,36 @@ def test_empty_sample_is_unscorable_not_dropped():
 def test_order_puts_memorized_first_and_unscorable_last():
     assert memorization_order("perplexity", [5.0, None, 1.5, 3.0]) == [2, 3, 0, 1]
     assert memorization_order("zlib_ratio", [5.0, None, 1.5, 3.0]) == [0, 3, 2, 1]
+
+
+def test_scores_of_a_generated_sample_match_a_separate_forward_pass(random_model_dir):
+    """On a tiny model: scores from the fused generation statistics equal those computed by hand from an
+    independent forward pass over prompt + continuation."""
+    import torch
+
+    from llmscan.generate import generate_batch
+    from llmscan.models import load_model
+    from llmscan.records import Sample
+    from llmscan.sampling import SamplingConfig
+    from llmscan.score import score_samples
+
+    lm = load_model(str(random_model_dir), device="cpu")
+    g = generate_batch(lm, ["Record for"], [3], SamplingConfig(max_new_tokens=20, top_k=0))[0]
+    s = Sample("a", "Record for", "x", text=g.text, token_ids=g.token_ids, token_logprobs=g.token_logprobs,
+               token_mu=g.token_mu, token_sigma=g.token_sigma)
+    score_samples([s])
+    prompt = [lm.tokenizer.eos_token_id, *lm.tokenizer("Record for", add_special_tokens=False)["input_ids"]]
+    with torch.no_grad():
+        logp = torch.log_softmax(lm.model(torch.tensor([prompt + g.token_ids])).logits[0].double(), -1)
+    rows = logp[len(prompt) - 1:len(prompt) - 1 + len(g.token_ids)]
+    lps = [rows[i, t].item() for i, t in enumerate(g.token_ids)]
+    p = rows.exp()
+    mu = (p * rows).sum(-1)
+    sigma = ((p * rows * rows).sum(-1) - mu * mu).sqrt()
+    nll = -sum(lps) / len(lps)
+    k = max(1, int(len(lps) * 0.2))
+    z = sorted(((lp - m) / sd).item() for lp, m, sd in zip(lps, mu, sigma))
+    assert abs(s.scores["perplexity"] - math.exp(nll)) < 1e-3 * math.exp(nll)
+    assert abs(s.scores["zlib_ratio"] - len(zlib.compress(g.text.encode())) / nll) < 1e-2
+    assert abs(s.scores["min_k"] - sum(sorted(lps)[:k]) / k) < 1e-3
+    assert abs(s.scores["min_k_plus_plus"] - sum(z[:k]) / k) < 1e-2

@@ -140,3 +140,24 @@ def test_cli_torchscript_and_http_targets(world, tmp_path: Path):
     bad = subprocess.run([sys.executable, "-m", "llmscan", "invert", str(script), "--input-shape", "1,8",
                           "--num-classes", "10"], capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "--input-shape" in bad.stderr
+
+
+@pytest.mark.slow
+def test_cli_factory_target_with_safetensors_weights(world, tmp_path: Path):
+    from safetensors.torch import save_file
+
+    (tmp_path / "mytarget.py").write_text(
+        "from torch import nn\n\n\ndef build():\n"
+        "    return nn.Sequential(nn.Flatten(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))\n")
+    save_file({k: v.contiguous() for k, v in world["targets"][0].module.state_dict().items()},
+              str(tmp_path / "w.safetensors"))
+    ex, ey = world["splits"].evaluation
+    np.savez(tmp_path / "eval.npz", x=ex.numpy(), y=ey.numpy())
+    env = {**__import__("os").environ, "PYTHONPATH": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-m", "llmscan", "invert", "mytarget:build", "--weights",
+                           str(tmp_path / "w.safetensors"), "--input-shape", "1,8,8", "--num-classes", "10",
+                           "--range", "0,16", "--eval-data", str(tmp_path / "eval.npz"), "--out",
+                           str(tmp_path / "o")], capture_output=True, text=True, timeout=600, env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    metrics = json.loads((tmp_path / "o" / "metrics.json").read_text())
+    assert metrics[0]["summary"]["attack_accuracy"] >= 0.9  # the same weights as the white-box test's target
