@@ -67,6 +67,8 @@ class ScanConfig:
         "help": "drop PII findings presidio scores below this (its weak patterns score 0.01-0.05)"})
     prompt_sets_dir: str | None = field(default=None, metadata={
         "help": "extra directory of prompt-set YAML files (--prompts NAME picks NAME.yaml)"})
+    pii_workers: int = field(default=1, metadata={
+        "help": "processes for PII detection (each builds its own engine; worth it above a few thousand samples)"})
     detectors_dir: str | None = field(default=None, metadata={"help": "extra directory of recognizer YAML files"})
     canaries: str | None = field(default=None, metadata={
         "help": "canary file (YAML/JSONL of {prefix, secret}): exposure of each goes into summary.json"})
@@ -76,7 +78,7 @@ class ScanConfig:
         """Check every value; raise ConfigError naming the option."""
         if not self.model:
             raise ConfigError("MODEL", "a model directory or hub name is required")
-        for name in ("samples", "max_new_tokens", "batch_size", "prefix_words", "min_match_chars",
+        for name in ("samples", "max_new_tokens", "batch_size", "prefix_words", "min_match_chars", "pii_workers",
                      "extract_prefix_tokens", "extract_suffix_tokens"):
             if int(getattr(self, name)) < 1:
                 raise ConfigError(_flag(name), f"must be a positive integer, got {getattr(self, name)}")

@@ -183,11 +183,22 @@ def drop_weak_and_nested(results: Sequence[RecognizerResult], min_score: float) 
     return sorted(kept, key=lambda r: (r.start, r.end))
 
 
-def find_pii(samples: Sequence, engine: PiiEngine, index=None, min_score: float = 0.3) -> None:
-    """Attach presidio findings to each sample's continuation; mark in-prompt and in-training-data."""
+def find_pii(samples: Sequence, engine: PiiEngine, index=None, min_score: float = 0.3, workers: int = 1,
+             ner: str = "off", detectors: str | None = None) -> None:
+    """Attach presidio findings to each sample's continuation; mark in-prompt and in-training-data.
+
+    With `workers` > 1 the texts are analyzed by that many processes, each building the engine described
+    by `ner` and `detectors` (the same as `engine`).
+    """
     from llmscan.records import Finding
 
-    results = engine.analyze([s.text for s in samples])
+    texts = [s.text for s in samples]
+    if workers > 1 and len(texts) > 1000:
+        from llmscan.pii_parallel import analyze_parallel
+
+        results = analyze_parallel(texts, workers, ner, detectors)
+    else:
+        results = engine.analyze(texts)
     for s, res in zip(samples, results):
         s.pii = []
         for r in drop_weak_and_nested(res, min_score):

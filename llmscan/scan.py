@@ -149,7 +149,7 @@ def analyze(
     if index is not None:
         verify_samples(samples, index, cfg.min_match_chars)
     engine = engine or build_engine(cfg.ner, cfg.detectors_dir)
-    find_pii(samples, engine, index, cfg.pii_min_score)
+    find_pii(samples, engine, index, cfg.pii_min_score, cfg.pii_workers, cfg.ner, cfg.detectors_dir)
     annotate_divergence(samples)
     meta = {"model": model_name, "settings": cfg.to_dict(), "llmscan_version": __version__,
             "detectors": engine.describe(), "seconds": round(time.time() - started, 2)}

@@ -82,3 +82,15 @@ def test_fast_path_answers_like_presidio_on_whole_texts(engine):
         assert key == sorted((r.entity_type, r.start, r.end, round(r.score, 6))
                              for r in drop_card_lookalikes(text, want)), text
     assert engine.fast.stats["skipped"] >= 2 and engine.fast.stats["cache_hits"] > 0
+
+
+def test_parallel_workers_give_the_same_results(engine):
+    from llmscan.pii_parallel import analyze_parallel
+
+    docs = [json.loads(line)["text"] for line in CORPUS.read_text().splitlines()][:120]
+    texts = docs + ["order id 4539148803436467 shipped", "no pii here at all", ""]
+    got = analyze_parallel(texts, workers=2, chunk=40)
+    want = engine.analyze(texts)
+    assert [sorted((r.entity_type, r.start, r.end, r.score) for r in res) for res in got] == \
+        [sorted((r.entity_type, r.start, r.end, r.score) for r in res) for res in want]
+    assert all(r.recognition_metadata["recognizer_name"] for res in got for r in res)
