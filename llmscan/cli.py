@@ -217,7 +217,7 @@ def run_invert(args: argparse.Namespace) -> int:
 
     from llmscan.vision.attacks import AttackConfig
     from llmscan.vision.run import load_npz, print_table, run_attacks
-    from llmscan.vision.targets import load_target, module_target
+    from llmscan.vision.targets import load_target, module_target, to_unit
     from llmscan.vision.train import train_classifier, train_vae
 
     if not args.input_shape or not args.num_classes:
@@ -240,11 +240,11 @@ def run_invert(args: argparse.Namespace) -> int:
     private = None
     if args.private_data:
         px, py = load_npz(args.private_data)
-        private = {c: ((px[py == c] - lo) / (hi - lo)).clamp(0, 1) for c in classes}
+        private = {c: to_unit(px[py == c], (lo, hi)) for c in classes}
     generator = None
     if args.public_data:
         gx, _ = load_npz(args.public_data, need_labels=False)
-        generator = train_vae(((gx - lo) / (hi - lo)).clamp(0, 1), seed=args.seed)
+        generator = train_vae(to_unit(gx, (lo, hi)), seed=args.seed)
     runs = [(args.attack, d) for d in (args.defense or ["none"])]
     base = AttackConfig(queries=args.queries, restarts=args.restarts, steps=args.steps, seed=args.seed)
     torch.manual_seed(args.seed)

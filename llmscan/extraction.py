@@ -18,7 +18,7 @@ import torch
 
 from llmscan.corpus import Document
 from llmscan.generate import Generator, HFGenerator
-from llmscan.models import LoadedModel, start_token_id
+from llmscan.models import LoadedModel, context_length, start_token_id
 from llmscan.prompts import derive_seed
 from llmscan.records import Sample
 from llmscan.sampling import SamplingConfig, build_processors
@@ -46,18 +46,30 @@ class ExtractionTarget:
     suffix_ids: tuple[int, ...]
 
 
-def plan_targets(lm: LoadedModel, docs: Sequence[Document], cfg: ExtractionConfig, seed: int) -> list[ExtractionTarget]:
-    """Up to `cfg.documents` distinct documents long enough for prefix + suffix, chosen by `seed`."""
-    need = cfg.prefix_tokens + cfg.suffix_tokens
+EncodedDocument = tuple[Document, list[int]]  # a document and its first token ids
+
+
+def encode_documents(lm: LoadedModel, docs: Sequence[Document], max_tokens: int) -> list[EncodedDocument]:
+    """Each distinct document once, with (at most) its first `max_tokens` token ids."""
     seen: set[str] = set()
-    eligible: list[tuple[Document, list[int]]] = []
+    encoded: list[EncodedDocument] = []
     for d in docs:
-        if d.text in seen:
-            continue
-        seen.add(d.text)
-        ids = lm.tokenizer(d.text, add_special_tokens=False)["input_ids"]
-        if len(ids) >= need:
-            eligible.append((d, ids[:need]))
+        if d.text not in seen:
+            seen.add(d.text)
+            encoded.append((d, lm.tokenizer(d.text, add_special_tokens=False)["input_ids"][:max_tokens]))
+    return encoded
+
+
+def plan_targets(lm: LoadedModel, docs: Sequence[Document], cfg: ExtractionConfig, seed: int,
+                 encoded: Sequence[EncodedDocument] | None = None) -> list[ExtractionTarget]:
+    """Up to `cfg.documents` distinct documents long enough for prefix + suffix, chosen by `seed`.
+
+    `encoded` (from encode_documents, long enough for this prefix + suffix) saves tokenizing `docs` again.
+    """
+    need = cfg.prefix_tokens + cfg.suffix_tokens
+    if encoded is None:
+        encoded = encode_documents(lm, docs, need)
+    eligible = [(d, ids[:need]) for d, ids in encoded if len(ids) >= need]
     random.Random(derive_seed(seed, SOURCE)).shuffle(eligible)
     start = start_token_id(lm.tokenizer)
     return [ExtractionTarget(f"x{i:07d}", d.id, (start, *ids[:cfg.prefix_tokens]), tuple(ids[cfg.prefix_tokens:]))
@@ -143,20 +155,23 @@ def summarize(samples: Sequence[Sample], thresholds: Sequence[float] = (0.01, 0.
     }
 
 
-
 PREFIX_LENGTHS = (4, 8, 16, 32, 64, 128)
 
 
 def rate_by_prefix_length(lm: LoadedModel, docs: Sequence[Document], cfg: ExtractionConfig, seed: int,
-                          batch_size: int = 32, lengths: Sequence[int] = PREFIX_LENGTHS) -> dict[str, dict[str, Any]]:
+                          batch_size: int = 32, lengths: Sequence[int] = PREFIX_LENGTHS,
+                          encoded: Sequence[EncodedDocument] | None = None) -> dict[str, dict[str, Any]]:
     """Greedy extraction rate of the same suffix length for several prefix lengths (Carlini et al. 2023 show
-    it grows with the prefix). Teacher-forced: one forward pass per batch of targets, no generation."""
-    limit = getattr(lm.model.config, "n_positions", None) or getattr(lm.model.config, "max_position_embeddings", 0)
+    it grows with the prefix). Teacher-forced: one forward pass per batch of targets, no generation.
+    The documents are tokenized once for all lengths (or `encoded` is used, as for plan_targets)."""
+    limit = context_length(lm)
+    if encoded is None:
+        encoded = encode_documents(lm, docs, max(lengths) + cfg.suffix_tokens)
     out: dict[str, dict[str, Any]] = {}
     for p in lengths:
         if limit and p + cfg.suffix_tokens + 1 > limit:
             break
-        targets = plan_targets(lm, docs, replace(cfg, prefix_tokens=p), seed)
+        targets = plan_targets(lm, docs, replace(cfg, prefix_tokens=p), seed, encoded)
         if not targets:
             break
         match: list[int] = []

@@ -92,6 +92,12 @@ def load_model(
                        chat=has_template and chat_template != "off")
 
 
+def context_length(lm: LoadedModel) -> int | None:
+    """The model's maximum sequence length in tokens, when its config states one."""
+    cfg = lm.model.config
+    return getattr(cfg, "n_positions", None) or getattr(cfg, "max_position_embeddings", None)
+
+
 def prepare_tokenizer(tokenizer: PreTrainedTokenizerBase) -> PreTrainedTokenizerBase:
     """Left padding for batched generation, with a pad token even for tokenizers that ship none."""
     tokenizer.padding_side = "left"

@@ -47,6 +47,7 @@ class PiiEngine:
     recognizers: list[str] = field(default_factory=list)
     entities: list[str] = field(default_factory=list)
     fast: WindowedAnalyzer | None = None  # pattern-only engines: prefilter + windows + cache
+    build_args: tuple[str, str | None, bool] = ("off", None, False)  # build_engine's (ner, detectors, plain)
 
     def describe(self) -> dict[str, object]:
         """What was active, for the report."""
@@ -142,7 +143,8 @@ def build_engine(ner: str = "auto", extra_detectors: str | Path | None = None, p
     entities = sorted(registry.get_supported_entities(languages=["en"]))
     fast = None if not fast_path else WindowedAnalyzer(lambda t: analyzer.analyze(t, language="en"),
                                                 compile_triggers(custom_regexes))
-    return PiiEngine(analyzer=analyzer, ner_model=model, recognizers=names, entities=entities, fast=fast)
+    return PiiEngine(analyzer=analyzer, ner_model=model, recognizers=names, entities=entities, fast=fast,
+                     build_args=(ner, str(extra_detectors) if extra_detectors else None, plain))
 
 
 _CARD_WORDS = regex.compile(r"card|visa|master|amex|discover|cc\b|credit|debit|payment|paid", regex.IGNORECASE)
@@ -183,12 +185,11 @@ def drop_weak_and_nested(results: Sequence[RecognizerResult], min_score: float) 
     return sorted(kept, key=lambda r: (r.start, r.end))
 
 
-def find_pii(samples: Sequence, engine: PiiEngine, index=None, min_score: float = 0.3, workers: int = 1,
-             ner: str = "off", detectors: str | None = None) -> None:
+def find_pii(samples: Sequence, engine: PiiEngine, index=None, min_score: float = 0.3, workers: int = 1) -> None:
     """Attach presidio findings to each sample's continuation; mark in-prompt and in-training-data.
 
-    With `workers` > 1 the texts are analyzed by that many processes, each building the engine described
-    by `ner` and `detectors` (the same as `engine`).
+    With `workers` > 1 (and enough texts) the texts are analyzed by that many processes, each building an
+    engine like `engine`.
     """
     from llmscan.records import Finding
 
@@ -196,7 +197,7 @@ def find_pii(samples: Sequence, engine: PiiEngine, index=None, min_score: float 
     if workers > 1 and len(texts) > 1000:
         from llmscan.pii_parallel import analyze_parallel
 
-        results = analyze_parallel(texts, workers, ner, detectors)
+        results = analyze_parallel(texts, workers, engine.build_args)
     else:
         results = engine.analyze(texts)
     for s, res in zip(samples, results):

@@ -18,8 +18,8 @@ Row = tuple[str, int, int, float, str]
 _WORKER_ENGINES: dict[int, PiiEngine] = {}  # the engine of each worker process, keyed by its pid
 
 
-def _start_worker(ner: str, detectors: str | None) -> None:
-    _WORKER_ENGINES[os.getpid()] = build_engine(ner, detectors)
+def _start_worker(ner: str, detectors: str | None, plain: bool) -> None:
+    _WORKER_ENGINES[os.getpid()] = build_engine(ner, detectors, plain)
 
 
 def _analyze_chunk(texts: Sequence[str]) -> list[list[Row]]:
@@ -29,13 +29,14 @@ def _analyze_chunk(texts: Sequence[str]) -> list[list[Row]]:
             for res in engine.analyze(texts)]
 
 
-def analyze_parallel(texts: Sequence[str], workers: int, ner: str = "off", detectors: str | None = None,
+def analyze_parallel(texts: Sequence[str], workers: int,
+                     build_args: tuple[str, str | None, bool] = ("off", None, False),
                      chunk: int = 500) -> list[list[RecognizerResult]]:
-    """The same results as `build_engine(ner, detectors).analyze(texts)`, computed by `workers` processes."""
+    """The same results as `build_engine(*build_args).analyze(texts)`, computed by `workers` processes."""
     chunks = [list(texts[i:i + chunk]) for i in range(0, len(texts), chunk)]
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method),
-                             initializer=_start_worker, initargs=(ner, detectors)) as pool:
+                             initializer=_start_worker, initargs=build_args) as pool:
         rows = [res for part in pool.map(_analyze_chunk, chunks) for res in part]
     return [[RecognizerResult(t, s, e, score, recognition_metadata={"recognizer_name": name})
              for t, s, e, score, name in res] for res in rows]

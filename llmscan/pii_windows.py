@@ -58,6 +58,12 @@ def _token_end(text: str, i: int) -> int:
     return i
 
 
+def shifted(results: Sequence[RecognizerResult], offset: int) -> list[RecognizerResult]:
+    """Results found in a snippet, moved to the offsets of the text the snippet starts at `offset` in."""
+    return [RecognizerResult(r.entity_type, r.start + offset, r.end + offset, r.score, r.analysis_explanation,
+                             r.recognition_metadata) for r in results]
+
+
 class WindowedAnalyzer:
     """Runs `analyze` on candidate windows only, caching results per window text."""
 
@@ -87,12 +93,11 @@ class WindowedAnalyzer:
         out: list[RecognizerResult] = []
         for start, end in windows:
             self.stats["windows"] += 1
-            for r in self._window_results(text[start:end]):
-                if (r.start == 0 and start > 0) or (r.end == end - start and end < len(text)):
-                    self.stats["fallbacks"] += 1  # a match cut by the window: ask about the whole text
-                    return self._analyze(text)
-                out.append(RecognizerResult(r.entity_type, r.start + start, r.end + start, r.score,
-                                            r.analysis_explanation, r.recognition_metadata))
+            found = self._window_results(text[start:end])
+            if any((r.start == 0 and start > 0) or (r.end == end - start and end < len(text)) for r in found):
+                self.stats["fallbacks"] += 1  # a match cut by the window: ask about the whole text
+                return self._analyze(text)
+            out += shifted(found, start)
         return out
 
 
@@ -120,6 +125,5 @@ class CachedPhoneRecognizer(PhoneRecognizer):
                 found = super().analyze(snippet, entities, None)
                 if len(self._cache) < self._cache_size:
                     self._cache[snippet] = found
-            results += [RecognizerResult(r.entity_type, r.start + start, r.end + start, r.score,
-                                         r.analysis_explanation, r.recognition_metadata) for r in found]
+            results += shifted(found, start)
         return EntityRecognizer.remove_duplicates(results)

@@ -112,10 +112,10 @@ def write_outputs(
     out.mkdir(parents=True, exist_ok=True)
     known = KnownSecrets([f for s in samples for f in s.pii])
     rows = [sample_row(s, redactor, prompt_spans, known) for s in samples]
-    write_jsonl(out / "samples.jsonl", rows)
-    write_jsonl(out / "findings.jsonl", (finding_row(f, redactor) for s in samples for f in s.pii))
-    _write_text(out / "summary.json", json.dumps(summary, indent=2, sort_keys=False))
     findings = [finding_row(f, redactor) for s in samples for f in s.pii]
+    write_jsonl(out / "samples.jsonl", rows)
+    write_jsonl(out / "findings.jsonl", findings)
+    _write_text(out / "summary.json", json.dumps(summary, indent=2, sort_keys=False))
     write_jsonl(out / "hitlog.jsonl", hit_rows(rows, findings, str(summary.get("model", ""))))
     _write_text(out / "report.html", render_report(summary, rows, findings))
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import json
 from collections.abc import Sequence
 from typing import Any
 
+from llmscan.plots import png_img, pyplot
 from llmscan.score import SCORES, memorization_order
 
 TOP_N = 10
@@ -33,10 +32,7 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]], mono_cols: Seq
 
 def _score_plot(samples: Sequence[dict[str, Any]]) -> str:
     """Histograms of each score, memorized vs not when verification labels exist; an <img> tag."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     names = [n for n in SCORES if any(s["scores"].get(n) is not None for s in samples)]
     if not names:
@@ -61,18 +57,7 @@ def _score_plot(samples: Sequence[dict[str, Any]]) -> str:
         ax.set_title(name, fontsize=9)
         ax.tick_params(labelsize=7)
     axes[0][0].legend(fontsize=7)
-    return _png(fig, "score distributions")
-
-
-def _png(fig, alt: str) -> str:
-    """A matplotlib figure as an inline <img> (closes the figure)."""
-    import matplotlib.pyplot as plt
-
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90)
-    plt.close(fig)
-    return f"<img alt='{_e(alt)}' src='data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}'>"
+    return png_img(fig, "score distributions")
 
 
 def _quality_section(summary: dict[str, Any], samples: Sequence[dict[str, Any]]) -> str:
@@ -80,10 +65,7 @@ def _quality_section(summary: dict[str, Any], samples: Sequence[dict[str, Any]])
     quality = summary.get("score_quality")
     if not quality:
         return "<p>Needs training data with both memorized and non-memorized samples.</p>"
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     def cell(q: dict[str, Any], key: str) -> str:
         ci = q.get("ci", {}).get(key)
@@ -106,17 +88,14 @@ def _quality_section(summary: dict[str, Any], samples: Sequence[dict[str, Any]])
     return (f"<p>Best: <b>{_e(quality['best'])}</b> over {quality['labeled_samples']} generated samples, "
             f"{quality['memorized']} verified memorized (95% bootstrap intervals).</p>"
             + _table(["score", "precision@10", "precision@100", "ROC-AUC", "TPR@1%FPR", "unscorable"], rows)
-            + _png(fig, "precision at k per score"))
+            + png_img(fig, "precision at k per score"))
 
 
 def _findings_plot(samples: Sequence[dict[str, Any]], findings: Sequence[dict[str, Any]]) -> str:
     """Bars: findings and memorized findings per entity type, and per prompt source."""
     if not findings:
         return ""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     source = {r["id"]: r["source"] for r in samples}
     fig, axes = plt.subplots(1, 2, figsize=(10, 3))
@@ -134,7 +113,7 @@ def _findings_plot(samples: Sequence[dict[str, Any]], findings: Sequence[dict[st
         ax.set_xticks(list(xs), names, rotation=30, ha="right", fontsize=7)
         ax.set_title(f"findings per {key.replace('_', ' ')}", fontsize=9)
         ax.legend(fontsize=7)
-    return _png(fig, "findings per entity type and per prompt source")
+    return png_img(fig, "findings per entity type and per prompt source")
 
 
 def _extraction_section(summary: dict[str, Any]) -> str:
@@ -149,10 +128,7 @@ def _prefix_plot(by_prefix: dict[str, dict[str, Any]], suffix_tokens: int) -> st
     """Greedy extraction rate against prefix length (same suffix length)."""
     if len(by_prefix) < 2:
         return ""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     xs = [int(k) for k in by_prefix]
     fig, ax = plt.subplots(figsize=(5, 3))
@@ -161,7 +137,7 @@ def _prefix_plot(by_prefix: dict[str, dict[str, Any]], suffix_tokens: int) -> st
     ax.set_xlabel("prefix length (tokens)", fontsize=8)
     ax.set_ylabel(f"greedy extraction rate ({suffix_tokens}-token suffix)", fontsize=8)
     ax.set_ylim(0, 1.05)
-    return _png(fig, "extraction rate against prefix length")
+    return png_img(fig, "extraction rate against prefix length")
 
 
 def _top_samples(samples: Sequence[dict[str, Any]]) -> str:

@@ -18,7 +18,7 @@ from llmscan.divergence import annotate_divergence
 from llmscan.divergence import summarize as summarize_divergence
 from llmscan.errors import LlmscanError
 from llmscan.exposure import exposure_rows, exposures, load_canaries
-from llmscan.extraction import plan_targets, rate_by_prefix_length
+from llmscan.extraction import PREFIX_LENGTHS, encode_documents, plan_targets, rate_by_prefix_length
 from llmscan.extraction import summarize as summarize_extraction
 from llmscan.gate import failed_conditions
 from llmscan.index import CorpusIndex
@@ -111,7 +111,9 @@ def scan(model: Any, tokenizer: Any = None, config: ScanConfig | None = None, **
     job = Job(lm, sampling, cfg.seed, cfg.batch_size, shard_dir, ctx, cfg.progress, annotate)
     run_generation(job, plan)
     ext = cfg.extraction()
-    targets = plan_targets(lm, docs, ext, cfg.seed) if ext and docs else []
+    encoded = encode_documents(lm, docs, max(PREFIX_LENGTHS + (ext.prefix_tokens,)) + ext.suffix_tokens) \
+        if ext and docs else []
+    targets = plan_targets(lm, docs, ext, cfg.seed, encoded) if encoded else []
     if targets:
         run_extraction(job, targets, ext.tries)
     distributed.barrier(ctx)
@@ -122,7 +124,8 @@ def scan(model: Any, tokenizer: Any = None, config: ScanConfig | None = None, **
     samples = [by_id[sid] for sid, _ in plan] + [by_id[t.id] for t in targets]
     extra = {"canaries": exposure_rows(exposures(lm, load_canaries(cfg.canaries)))} if cfg.canaries else {}
     if targets:
-        extra["extraction_by_prefix"] = rate_by_prefix_length(lm, docs, ext, cfg.seed, cfg.batch_size)
+        extra["extraction_by_prefix"] = rate_by_prefix_length(lm, docs, ext, cfg.seed, cfg.batch_size,
+                                                              encoded=encoded)
     result = analyze(samples, cfg, docs, lm.name, started, out_dir=Path(cfg.out) if cfg.out else None,
                      extra_summary=extra)
     shutil.rmtree(shard_dir if cfg.out else work, ignore_errors=True)
@@ -149,7 +152,7 @@ def analyze(
     if index is not None:
         verify_samples(samples, index, cfg.min_match_chars)
     engine = engine or build_engine(cfg.ner, cfg.detectors_dir)
-    find_pii(samples, engine, index, cfg.pii_min_score, cfg.pii_workers, cfg.ner, cfg.detectors_dir)
+    find_pii(samples, engine, index, cfg.pii_min_score, cfg.pii_workers)
     annotate_divergence(samples)
     meta = {"model": model_name, "settings": cfg.to_dict(), "llmscan_version": __version__,
             "detectors": engine.describe(), "seconds": round(time.time() - started, 2)}

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import torch
 
-from llmscan.models import LoadedModel, start_token_id
+from llmscan.models import LoadedModel, context_length, start_token_id
 from llmscan.records import Sample
 
 
@@ -20,8 +20,7 @@ def text_logprobs(lm: LoadedModel, texts: Sequence[str], contexts: Sequence[str]
     """
     tok = lm.tokenizer
     start = start_token_id(tok)
-    limit = getattr(lm.model.config, "n_positions", None) or getattr(lm.model.config, "max_position_embeddings",
-                                                                        1 << 30)
+    limit = context_length(lm) or 1 << 30
 
     def encode(s: str) -> list[int]:
         return tok(s, add_special_tokens=False)["input_ids"] if s else []

@@ -99,13 +99,19 @@ class SuffixArrayIndex:
         rank = self._lower_bound(q)
         return self._lcp_at(rank, q)[0] == len(q)
 
+    def _prefix_match(self, q: bytes) -> tuple[int, int]:
+        """Longest prefix of `q` found in the corpus: (length in bytes, corpus position; -1 if none).
+
+        The longest common prefix is with one of the two suffixes around q's place in the suffix array.
+        """
+        rank = self._lower_bound(q)
+        before, after = self._lcp_at(rank - 1, q), self._lcp_at(rank, q)
+        return after if after[0] > before[0] else before
+
     def longest_match_at(self, text: str, i: int) -> int:
         """Length in characters of the longest prefix of text[i:] that occurs in the corpus."""
         q = text[i:].replace("\x00", " ").encode("utf-8")
-        if not q or not len(self._sa):
-            return 0
-        rank = self._lower_bound(q)
-        n = max(self._lcp_at(rank - 1, q)[0], self._lcp_at(rank, q)[0])
+        n = self._prefix_match(q)[0] if q else 0
         return len(q[:n].decode("utf-8", "ignore"))
 
     def doc_of(self, byte_pos: int) -> str:
@@ -120,12 +126,9 @@ class SuffixArrayIndex:
                 break
             if q[i] & 0xC0 == 0x80:  # not the start of a UTF-8 character
                 continue
-            rest = q[i:]
-            rank = self._lower_bound(rest)
-            for r in (rank - 1, rank):
-                n, p = self._lcp_at(r, rest)
-                if n > best_len:
-                    best_len, best_pos, best_i = n, p, i
+            n, p = self._prefix_match(q[i:])
+            if n > best_len:
+                best_len, best_pos, best_i = n, p, i
         if best_len == 0:
             return Match(0, None, 0, 0)
         start = len(q[:best_i].decode("utf-8", "ignore"))

@@ -34,6 +34,7 @@ class MemorizationCallback(TrainerCallback):
         self.extraction = extraction or ExtractionConfig(tries=0, documents=64)
         self.canary_candidates = canary_candidates
         self.history: list[dict[str, float]] = []
+        self._targets: list | None = None  # planned on first use: they depend on the tokenizer only
 
     def measure(self, model: torch.nn.Module) -> dict[str, float]:
         """The metrics for `model` now (left in the mode it was in)."""
@@ -42,10 +43,10 @@ class MemorizationCallback(TrainerCallback):
         lm = LoadedModel(model=model, tokenizer=self.tokenizer, name="training")
         metrics: dict[str, float] = {}
         try:
-            targets = plan_targets(lm, self.documents, self.extraction, seed=0) if self.documents else []
-            if targets:
-                with torch.inference_mode():
-                    match, _ = suffix_statistics(lm, targets, SamplingConfig(top_k=1))
+            if self._targets is None:
+                self._targets = plan_targets(lm, self.documents, self.extraction, seed=0) if self.documents else []
+            if self._targets:
+                match, _ = suffix_statistics(lm, self._targets, SamplingConfig(top_k=1))
                 s = self.extraction.suffix_tokens
                 metrics["llmscan/extractable_rate"] = sum(m == s for m in match) / len(match)
                 metrics["llmscan/mean_greedy_match"] = sum(match) / len(match)

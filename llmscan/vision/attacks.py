@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from llmscan.errors import ConfigError
-from llmscan.vision.targets import Target
+from llmscan.vision.targets import Target, to_range
 
 ATTACKS = ("whitebox", "blackbox", "ensemble", "prior")
 
@@ -54,11 +54,6 @@ class InversionResult:
     seconds: float = 0.0
 
 
-def _scaled(x01: torch.Tensor, value_range: tuple[float, float]) -> torch.Tensor:
-    lo, hi = value_range
-    return lo + (hi - lo) * x01
-
-
 def total_variation(x: torch.Tensor) -> torch.Tensor:
     """Anisotropic TV per image (mean absolute difference of neighbours)."""
     dh = (x[..., 1:, :] - x[..., :-1, :]).abs().flatten(1).mean(1)
@@ -76,7 +71,7 @@ def denoise(x: torch.Tensor) -> torch.Tensor:
 
 def _class_prob(targets: Sequence[Target], x01: torch.Tensor, labels: torch.Tensor,
                 value_range: tuple[float, float]) -> torch.Tensor:
-    p = torch.stack([t.probs(_scaled(x01, value_range)) for t in targets]).mean(0)
+    p = torch.stack([t.probs(to_range(x01, value_range)) for t in targets]).mean(0)
     return p.gather(1, labels.unsqueeze(1)).squeeze(1)
 
 
@@ -173,8 +168,7 @@ def invert(targets: Sequence[Target], classes: Sequence[int], shape: tuple[int, 
         x = _gradient_attack(targets, labels, shape, value_range, cfg, gen)
     used = sum(t.queries - b for t, b in zip(targets, before))
     with torch.no_grad():
-        conf = torch.stack([t.probs(_scaled(x, value_range)) for t in targets]).mean(0)
-        conf = conf.gather(1, labels.unsqueeze(1)).squeeze(1)
+        conf = _class_prob(targets, x, labels, value_range)
     for t in targets:  # the scoring read-out above is ours, not the attack's
         t.queries -= len(x)
     images, confidence = {}, {}

@@ -10,7 +10,7 @@ import torch
 from llmscan.vision.attacks import AttackConfig
 from llmscan.vision.digits import CLASSES, RANGE, SHAPE, by_class, load_digits_splits
 from llmscan.vision.run import print_table, run_attacks
-from llmscan.vision.targets import load_target, module_target
+from llmscan.vision.targets import load_target, module_target, to_unit
 from llmscan.vision.train import train_classifier, train_vae
 
 DEMO_RUNS = [("whitebox", "none"), ("ensemble", "none"), ("prior", "none"), ("blackbox", "none"),
@@ -33,9 +33,8 @@ def run_invert_demo(out: str = "llmscan-invert-demo", seed: int = 0) -> list[dic
         targets.append(load_target(str(path)))
     ex, ey = splits.evaluation
     evaluator = module_target("evaluator", train_classifier(ex, ey, CLASSES, hidden=128, seed=seed + 7))
-    lo, hi = RANGE
-    generator = train_vae((splits.public[0] - lo) / (hi - lo), seed=seed)
-    private = by_class((px - lo) / (hi - lo), py)
+    generator = train_vae(to_unit(splits.public[0], RANGE), seed=seed)
+    private = by_class(to_unit(px, RANGE), py)
     reports = run_attacks(targets, SHAPE, list(range(CLASSES)), RANGE, DEMO_RUNS, AttackConfig(seed=seed),
                           out_dir, evaluator, private, generator)
     print_table(reports)

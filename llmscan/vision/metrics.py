@@ -9,7 +9,7 @@ import torch
 from skimage.metrics import structural_similarity
 
 from llmscan.vision.attacks import InversionResult
-from llmscan.vision.targets import Target
+from llmscan.vision.targets import Target, to_range
 
 
 def _ssim(a: np.ndarray, b: np.ndarray) -> float:
@@ -24,7 +24,6 @@ def evaluate(result: InversionResult, evaluator: Target | None, value_range: tup
              private: dict[int, torch.Tensor] | None = None) -> dict[str, Any]:
     """Per class and overall: accuracy of the evaluator on every restart's reconstruction, and (with the
     private images of the class, in [0, 1]) the RMSE to the nearest one and the SSIM to it."""
-    lo, hi = value_range
     per_class: dict[str, dict[str, Any]] = {}
     correct = total = 0
     nn_dist, ssims = [], []
@@ -35,7 +34,7 @@ def evaluate(result: InversionResult, evaluator: Target | None, value_range: tup
                                "queries": result.queries.get(c)}
         if evaluator is not None:
             with torch.no_grad():
-                pred = evaluator.probs(lo + (hi - lo) * imgs).argmax(-1)
+                pred = evaluator.probs(to_range(imgs, value_range)).argmax(-1)
             row["evaluator_accuracy"] = float((pred == c).float().mean())
             correct += int((pred == c).sum())
             total += len(imgs)

@@ -12,22 +12,20 @@ from typing import Any
 import numpy as np
 import torch
 
+from llmscan.plots import pyplot
 from llmscan.vision.attacks import InversionResult
+from llmscan.vision.targets import to_range
 
 
 def save_reconstructions(path: Path, result: InversionResult, value_range: tuple[float, float]) -> None:
     """One array per class, keyed by the class index as a string: (restarts, C, H, W) in the target's range,
     best restart first."""
-    lo, hi = value_range
-    np.savez_compressed(path, **{str(c): (lo + (hi - lo) * x.detach()).numpy() for c, x in result.images.items()})
+    np.savez_compressed(path, **{str(c): to_range(x.detach(), value_range).numpy() for c, x in result.images.items()})
 
 
 def save_grid(path: Path, result: InversionResult, nearest: dict[int, torch.Tensor], title: str) -> None:
     """Rows: classes. Columns: best reconstruction, and its nearest private image when known."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     classes = sorted(result.images)
     cols = 2 if nearest else 1

@@ -43,6 +43,18 @@ class Target:
         return self.module is not None
 
 
+def to_range(x01: torch.Tensor, value_range: tuple[float, float]) -> torch.Tensor:
+    """Images from [0, 1] (where attacks work) to the target's input range."""
+    lo, hi = value_range
+    return lo + (hi - lo) * x01
+
+
+def to_unit(x: torch.Tensor, value_range: tuple[float, float]) -> torch.Tensor:
+    """Images from the target's input range to [0, 1], clamped."""
+    lo, hi = value_range
+    return ((x - lo) / (hi - lo)).clamp(0, 1)
+
+
 def to_probabilities(out: torch.Tensor, kind: str = "auto") -> torch.Tensor:
     """Softmax of logits; probabilities as they are. 'auto': rows >= 0 summing to 1 are probabilities."""
     if kind == "probs" or (kind == "auto" and bool((out >= 0).all())
