@@ -66,13 +66,17 @@ class CorpusIndex:
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
         count, chars, docs_n = 0, 0, 0
-        for chunk in _chunks(docs, shard_bytes):
-            exact, near = _build_shard(chunk)
-            exact.save(tmp / f"shard{count:05d}" / "exact")
-            near.save(tmp / f"shard{count:05d}" / "near")
-            count += 1
-            docs_n += len(chunk)
-            chars += sum(len(d.text) for d in chunk)
+        try:
+            for chunk in _chunks(docs, shard_bytes):
+                exact, near = _build_shard(chunk)
+                exact.save(tmp / f"shard{count:05d}" / "exact")
+                near.save(tmp / f"shard{count:05d}" / "near")
+                count += 1
+                docs_n += len(chunk)
+                chars += sum(len(d.text) for d in chunk)
+        except BaseException:  # a bad corpus or an interrupt leaves no half-built index behind
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
         (tmp / "index.json").write_text(json.dumps({"format": FORMAT, "shards": count, "documents": docs_n,
                                                     "characters": chars}))
         if out.exists():

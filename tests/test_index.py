@@ -59,6 +59,10 @@ def test_cli_index_build_and_scan_with_index(random_model_dir: Path, tmp_path: P
     assert scan.returncode == 0, scan.stderr
     rows = [json.loads(line) for line in (tmp_path / "scan" / "samples.jsonl").read_text().splitlines()]
     assert all(r["memorized"] is not None and "near_coverage" in r["memorized"] for r in rows)
+    missing = subprocess.run([*run, "index", "build", str(tmp_path / "nope.jsonl"), "--out", str(tmp_path / "i2")],
+                             capture_output=True, text=True, timeout=300)
+    assert missing.returncode == 2 and len(missing.stderr.strip().splitlines()) == 1
+    assert not list(tmp_path.glob("i2*"))  # no half-built index left behind
     bad = subprocess.run([*run, "scan", str(random_model_dir), "--out", str(tmp_path / "s2"), "--index",
                           str(tmp_path)], capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and "--index" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
