@@ -16,6 +16,7 @@ import regex
 import tldextract
 import yaml
 from presidio_analyzer import AnalyzerEngine, BatchAnalyzerEngine, RecognizerRegistry, RecognizerResult
+from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer, LemmaContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpEngine, NoOpNlpEngine, SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import EmailRecognizer
 
@@ -36,6 +37,24 @@ class OfflineEmailRecognizer(EmailRecognizer):
 
     def validate_result(self, pattern_text: str) -> bool:
         return self._extract(pattern_text).fqdn != ""
+
+
+class TokenlessSkippingEnhancer(ContextAwareEnhancer):
+    """presidio's lemma context enhancer, skipped when there is nothing to enhance with.
+
+    Without NER the NLP artifacts hold no tokens, so no context word can be found; presidio would still
+    deep-copy every result of every text first (a tenth of the pattern-only analysis time).
+    """
+
+    def __init__(self) -> None:
+        self.inner = LemmaContextAwareEnhancer()
+        super().__init__(self.inner.context_similarity_factor, self.inner.min_score_with_context_similarity,
+                         self.inner.context_prefix_count, self.inner.context_suffix_count)
+
+    def enhance_using_context(self, text, raw_results, nlp_artifacts, recognizers, context=None):
+        if not context and nlp_artifacts is not None and not nlp_artifacts.tokens:
+            return list(raw_results)
+        return self.inner.enhance_using_context(text, raw_results, nlp_artifacts, recognizers, context)
 
 
 @dataclass
@@ -138,7 +157,8 @@ def build_engine(ner: str = "auto", extra_detectors: str | Path | None = None, p
         registry.remove_recognizer("PhoneRecognizer")
         registry.add_recognizer(CachedPhoneRecognizer())
     custom_regexes = [rx for f in detector_files(extra_detectors) for rx in load_detector_file(registry, f)]
-    analyzer = AnalyzerEngine(nlp_engine=nlp, registry=registry, supported_languages=["en"])
+    analyzer = AnalyzerEngine(nlp_engine=nlp, registry=registry, supported_languages=["en"],
+                              context_aware_enhancer=None if plain else TokenlessSkippingEnhancer())
     names = sorted({r.name for r in registry.recognizers})
     entities = sorted(registry.get_supported_entities(languages=["en"]))
     fast = None if not fast_path else WindowedAnalyzer(lambda t: analyzer.analyze(t, language="en"),

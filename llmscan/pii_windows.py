@@ -20,7 +20,7 @@ from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
-BUILTIN_TRIGGERS = r"\d|@|://|www\.|\w\.\w|[A-Za-z0-9_\-]{16,}"
+BUILTIN_TRIGGERS = r"\d+|@|://|www\.|\w\.\w|[A-Za-z0-9_\-]{16,}"
 MARGIN = 48  # characters of context each side of a trigger's tokens
 
 Analyze = Callable[[str], list[RecognizerResult]]
@@ -37,8 +37,11 @@ def candidate_windows(text: str, triggers: regex.Pattern) -> list[tuple[int, int
     whitespace."""
     spans: list[tuple[int, int]] = []
     for m in triggers.finditer(text):
-        start = _token_start(text, max(0, _token_start(text, m.start()) - MARGIN))
         end = _token_end(text, min(len(text), _token_end(text, m.end()) + MARGIN))
+        if spans and m.start() - MARGIN <= spans[-1][1]:  # the window would start inside the previous one
+            spans[-1] = (spans[-1][0], max(spans[-1][1], end))
+            continue
+        start = _token_start(text, max(0, _token_start(text, m.start()) - MARGIN))
         if spans and start <= spans[-1][1]:
             spans[-1] = (spans[-1][0], max(spans[-1][1], end))
         else:
@@ -46,16 +49,20 @@ def candidate_windows(text: str, triggers: regex.Pattern) -> list[tuple[int, int
     return spans
 
 
+_SPACE = regex.compile(r"\s")
+_LAST_SPACE = regex.compile(r"\s", regex.REVERSE)
+
+
 def _token_start(text: str, i: int) -> int:
-    while i > 0 and not text[i - 1].isspace():
-        i -= 1
-    return i
+    """Just after the last whitespace before position i (0 if none)."""
+    m = _LAST_SPACE.search(text, 0, i)
+    return m.end() if m else 0
 
 
 def _token_end(text: str, i: int) -> int:
-    while i < len(text) and not text[i].isspace():
-        i += 1
-    return i
+    """The first whitespace at or after position i (len(text) if none)."""
+    m = _SPACE.search(text, i)
+    return m.start() if m else len(text)
 
 
 def shifted(results: Sequence[RecognizerResult], offset: int) -> list[RecognizerResult]:
