@@ -156,7 +156,7 @@ def main() -> None:
               f"measured fp32 matmul peak ({peak / 1e9:.1f} GFLOP/s)")
     floor = decode_floor(model, args.samples, args.new_tokens, peak, bandwidth)
     print(f"\nhardware floor of the decode alone (matmuls at peak, KV cache read at {bandwidth / 1e9:.0f} GB/s): "
-          f"{args.samples / floor:.1f} samples/s = {t_ref / floor:.2f}x the reference in the generation + perplexity rows")
+          f"{args.samples / floor:.1f} samples/s = {t_ref / floor:.2f}x the reference's generation + perplexity row")
 
 
 if __name__ == "__main__":
