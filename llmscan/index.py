@@ -68,9 +68,8 @@ class CorpusIndex:
         count, chars, docs_n = 0, 0, 0
         try:
             for chunk in _chunks(docs, shard_bytes):
-                exact, near = _build_shard(chunk)
-                exact.save(tmp / f"shard{count:05d}" / "exact")
-                near.save(tmp / f"shard{count:05d}" / "near")
+                for kind, shard_docs in _shard_views(chunk):  # one suffix array in memory at a time
+                    SuffixArrayIndex.build(shard_docs).save(tmp / f"shard{count:05d}" / kind)
                 count += 1
                 docs_n += len(chunk)
                 chars += sum(len(d.text) for d in chunk)
@@ -149,5 +148,12 @@ def _chunks(docs: Iterable[Document], shard_bytes: int) -> Iterator[list[Documen
         yield chunk
 
 
+def _shard_views(docs: Sequence[Document]) -> Iterator[tuple[str, Sequence[Document]]]:
+    """The shard's documents as the exact index sees them, then normalized for the near-verbatim one."""
+    yield "exact", docs
+    yield "near", [Document(d.id, normalize(d.text)) for d in docs]
+
+
 def _build_shard(docs: Sequence[Document]) -> tuple[SuffixArrayIndex, SuffixArrayIndex]:
-    return SuffixArrayIndex.build(docs), SuffixArrayIndex.build([Document(d.id, normalize(d.text)) for d in docs])
+    exact, near = (SuffixArrayIndex.build(view) for _, view in _shard_views(docs))
+    return exact, near
