@@ -79,9 +79,7 @@ def llmscan_pipeline(lm: LoadedModel, ref: LoadedModel, n: int, batch: int, new_
     for i in range(0, n, batch):
         rows = min(batch, n - i)
         gens = generate_batch(lm, [""] * rows, list(range(i, i + rows)), cfg)
-        samples = [Sample(id=str(j), prompt="", source="empty", text=g.text, token_ids=g.token_ids,
-                          token_logprobs=g.token_logprobs, token_mu=g.token_mu, token_sigma=g.token_sigma)
-                   for j, g in enumerate(gens)]
+        samples = [Sample.from_generation(str(j), "", "empty", g) for j, g in enumerate(gens)]
         tokens = sum(len(g.token_ids) for g in gens)
         flops += 2 * n_params(lm.model) * tokens
         if full:

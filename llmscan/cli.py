@@ -283,25 +283,19 @@ def run_compare(args: argparse.Namespace) -> int:
     return 3 if args.fail_on_new_pii and diff["new_memorized_pii"] else 0
 
 
+def run_demo_command(args: argparse.Namespace) -> int:
+    from llmscan.demo.run import run_demo
+
+    return run_demo(out=args.out, samples=args.samples, reveal=args.reveal_secrets)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _quiet_libraries()
+    commands = {"scan": run_scan, "index": run_index_build, "exposure": run_exposure, "invert": run_invert,
+                "report": run_report, "compare": run_compare, "demo": run_demo_command}
     try:
-        if args.command == "scan":
-            return run_scan(args)
-        if args.command == "index":
-            return run_index_build(args)
-        if args.command == "exposure":
-            return run_exposure(args)
-        if args.command == "invert":
-            return run_invert(args)
-        if args.command == "report":
-            return run_report(args)
-        if args.command == "compare":
-            return run_compare(args)
-        from llmscan.demo.run import run_demo
-
-        return run_demo(out=args.out, samples=args.samples, reveal=args.reveal_secrets)
+        return commands[args.command](args)
     except LlmscanError as e:
         print(f"llmscan: error: {e}", file=sys.stderr)
         return EXIT_USAGE

@@ -15,6 +15,7 @@ from llmscan.gate import parse_condition
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
 NER_CHOICES = ("auto", "off", "on")
+CHAT_TEMPLATE_CHOICES = ("auto", "on", "off")
 
 
 @dataclass
@@ -93,7 +94,7 @@ class ScanConfig:
             raise ConfigError("--temperature", f"must be > 0, got {self.temperature}")
         _check_choice("--device", self.device, DEVICE_CHOICES)
         _check_choice("--ner", self.ner, NER_CHOICES)
-        _check_choice("--chat-template", self.chat_template, ("auto", "on", "off"))
+        _check_choice("--chat-template", self.chat_template, CHAT_TEMPLATE_CHOICES)
         for cond in self.fail_on:
             parse_condition(cond)
         if self.prompt_sets_dir and not Path(self.prompt_sets_dir).is_dir():

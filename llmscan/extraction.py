@@ -20,10 +20,10 @@ from llmscan.corpus import Document
 from llmscan.generate import Generator, HFGenerator
 from llmscan.models import LoadedModel, context_length, start_token_id
 from llmscan.prompts import derive_seed
-from llmscan.records import Sample
+from llmscan.records import EXTRACTION_SOURCE, Sample
 from llmscan.sampling import SamplingConfig, build_processors
 
-SOURCE = "extraction"
+SOURCE = EXTRACTION_SOURCE
 
 
 @dataclass(frozen=True)
@@ -120,10 +120,8 @@ def extract_batch(lm: LoadedModel, targets: Sequence[ExtractionTarget], sampling
     samples = []
     for t, g, n_hit, glen, lp in zip(targets, greedy, hits, greedy_len, logp):
         p_extract = math.exp(lp)
-        samples.append(Sample(
-            id=t.id, prompt=lm.tokenizer.decode(t.prefix_ids, skip_special_tokens=True), source=SOURCE,
-            text=g.text, token_ids=g.token_ids, token_logprobs=g.token_logprobs, token_mu=g.token_mu,
-            token_sigma=g.token_sigma,
+        samples.append(Sample.from_generation(
+            t.id, lm.tokenizer.decode(t.prefix_ids, skip_special_tokens=True), SOURCE, g,
             extra={"extraction": {
                 "doc": t.doc, "prefix_tokens": len(t.prefix_ids) - 1, "suffix_tokens": s_len,
                 "greedy_extracted": tuple(g.token_ids[:s_len]) == t.suffix_ids,

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import roc_auc_score, roc_curve
 
+from llmscan.records import EXTRACTION_SOURCE
 from llmscan.score import SCORES
 
 KS = (10, 100)
@@ -65,7 +66,7 @@ def best_score(quality: dict[str, dict[str, Any]]) -> str | None:
 def quality_of_samples(samples: Sequence) -> dict[str, Any] | None:
     """Score quality against the verification labels over generated samples (extraction targets, whose
     prompts are training prefixes, are left out); None without labels or with one class only."""
-    labeled = [s for s in samples if s.memorized is not None and s.source != "extraction"]
+    labeled = [s for s in samples if s.memorized is not None and s.source != EXTRACTION_SOURCE]
     labels = [bool(s.memorized["is_memorized"]) for s in labeled]
     if not labeled or all(labels) or not any(labels):
         return None

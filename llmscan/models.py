@@ -41,9 +41,6 @@ def pick_dtype(device: torch.device) -> torch.dtype:
     return torch.float32
 
 
-CHAT_CHOICES = ("auto", "on", "off")
-
-
 def load_model(
     name: str,
     device: str = "auto",

@@ -24,4 +24,9 @@ def png_img(fig, alt: str) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90)
     pyplot().close(fig)
-    return f"<img alt='{html.escape(alt)}' src='data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}'>"
+    return png_tag(buf.getvalue(), alt)
+
+
+def png_tag(png: bytes, alt: str) -> str:
+    """PNG bytes as a self-contained <img> tag."""
+    return f"<img alt='{html.escape(alt)}' src='data:image/png;base64,{base64.b64encode(png).decode()}'>"

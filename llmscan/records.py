@@ -7,7 +7,12 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from llmscan.generate import Generation
+
+EXTRACTION_SOURCE = "extraction"  # the source of discoverable-extraction samples (training-document prefixes)
 
 
 @dataclass
@@ -46,6 +51,14 @@ class Sample:
     memorized: dict[str, Any] | None = None
     pii: list[Finding] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_generation(cls, id: str, prompt: str, source: str, gen: Generation,
+                        extra: dict[str, Any] | None = None) -> Sample:
+        """A sample holding a continuation and its per-token statistics."""
+        return cls(id=id, prompt=prompt, source=source, text=gen.text, token_ids=gen.token_ids,
+                   token_logprobs=gen.token_logprobs, token_mu=gen.token_mu, token_sigma=gen.token_sigma,
+                   extra=extra or {})
 
     def to_shard_dict(self) -> dict[str, Any]:
         """Everything generation produced; the resume checkpoint (holds raw text)."""

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from llmscan.plots import png_img, pyplot
+from llmscan.records import EXTRACTION_SOURCE
 from llmscan.score import SCORES, memorization_order
 
 TOP_N = 10
@@ -73,7 +74,7 @@ def _quality_section(summary: dict[str, Any], samples: Sequence[dict[str, Any]])
 
     keys = ("precision_at_10", "precision_at_100", "roc_auc", "tpr_at_1pct_fpr")
     rows = [(name, *(cell(q, k) for k in keys), q.get("unscorable", 0)) for name, q in quality["scores"].items()]
-    labeled = [r for r in samples if r["memorized"] is not None and r["source"] != "extraction"]
+    labeled = [r for r in samples if r["memorized"] is not None and r["source"] != EXTRACTION_SOURCE]
     fig, ax = plt.subplots(figsize=(6, 3.2))
     for name in quality["scores"]:
         values = [r["scores"].get(name) for r in labeled]

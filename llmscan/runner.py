@@ -115,11 +115,9 @@ def run_generation(job: Job, plan: Sequence[PlanItem]) -> None:
     def generate(batch: Sequence[PlanItem]) -> list[Sample]:
         gens = generator.generate([encode_prompt(lm, p.text) for _, p in batch],
                                   [derive_seed(job.seed, sid) for sid, _ in batch], job.sampling)
-        return [Sample(id=sid, prompt=p.text, source=p.source, text=g.text, token_ids=g.token_ids,
-                       token_logprobs=g.token_logprobs, token_mu=g.token_mu, token_sigma=g.token_sigma)
-                for (sid, p), g in zip(batch, gens)]
+        return [Sample.from_generation(sid, p.text, p.source, g) for (sid, p), g in zip(batch, gens)]
 
-    _run(job, mine, _batches(lm, mine, job.batch_size), generate, "generate")
+    _run(job, _batches(lm, mine, job.batch_size), generate, "generate")
 
 
 def run_extraction(job: Job, targets: Sequence[ExtractionTarget], tries: int) -> None:
@@ -131,13 +129,12 @@ def run_extraction(job: Job, targets: Sequence[ExtractionTarget], tries: int) ->
         return extract_batch(job.lm, batch, job.sampling, tries, job.seed, job.generator)
 
     batches = [mine[i:i + per_batch] for i in range(0, len(mine), per_batch)]
-    _run(job, mine, batches, extract, "extract")
+    _run(job, batches, extract, "extract")
 
 
-def _run(job: Job, mine: Sequence, batches: Sequence[Sequence[T]], fn: Callable[[Sequence[T]], list[Sample]],
-         what: str) -> None:
+def _run(job: Job, batches: Sequence[Sequence[T]], fn: Callable[[Sequence[T]], list[Sample]], what: str) -> None:
     """Process batches, annotate their samples, and append each finished batch to this rank's shard."""
-    with _bar(len(mine), job.ctx, job.progress, what) as bar, \
+    with _bar(sum(map(len, batches)), job.ctx, job.progress, what) as bar, \
             ShardWriter(shard_path(job.shard_dir, job.ctx.rank)) as writer:
         for batch in batches:
             samples = split_on_oom(fn, batch)

@@ -71,8 +71,7 @@ def test_scores_of_a_generated_sample_match_a_separate_forward_pass(random_model
 
     lm = load_model(str(random_model_dir), device="cpu")
     g = generate_batch(lm, ["Record for"], [3], SamplingConfig(max_new_tokens=20, top_k=0))[0]
-    s = Sample("a", "Record for", "x", text=g.text, token_ids=g.token_ids, token_logprobs=g.token_logprobs,
-               token_mu=g.token_mu, token_sigma=g.token_sigma)
+    s = Sample.from_generation("a", "Record for", "x", g)
     score_samples([s])
     prompt = [lm.tokenizer.eos_token_id, *lm.tokenizer("Record for", add_special_tokens=False)["input_ids"]]
     with torch.no_grad():

@@ -3,7 +3,6 @@ private image, per class) and a self-contained report.html."""
 
 from __future__ import annotations
 
-import base64
 import html
 import json
 from pathlib import Path
@@ -12,7 +11,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from llmscan.plots import pyplot
+from llmscan.plots import png_tag, pyplot
 from llmscan.vision.attacks import InversionResult
 from llmscan.vision.targets import to_range
 
@@ -55,8 +54,8 @@ def write_report(out: Path, runs: list[dict[str, Any]]) -> None:
                  s["queries_per_class"], s["seconds"]]
         rows.append("<tr>" + "".join(f"<td>{html.escape(_fmt(c))}</td>" for c in cells) + "</tr>")
     grids = "".join(
-        f"<h3>{html.escape(r['attack'])} / {html.escape(r['defense'])}</h3><img alt='grid' src='data:image/png;"
-        f"base64,{base64.b64encode((out / r['grid']).read_bytes()).decode()}'>" for r in runs if r.get("grid"))
+        f"<h3>{html.escape(r['attack'])} / {html.escape(r['defense'])}</h3>"
+        + png_tag((out / r["grid"]).read_bytes(), "grid") for r in runs if r.get("grid"))
     head = "".join(f"<th>{h}</th>" for h in ("attack", "defense", "evaluator accuracy", "NN RMSE", "SSIM",
                                              "queries/class", "seconds"))
     (out / "report.html").write_text(

@@ -31,7 +31,7 @@ def run_attacks(targets: Sequence[Target], shape: tuple[int, ...], classes: Sequ
         parse_defense(defense)
         if attack != "blackbox" and defense != "none":
             raise ConfigError("--defense", f"{defense} leaves no gradients: use it with --attack blackbox")
-        attacked = [defended(t, defense, seed=base.seed) for t in targets] if defense != "none" else list(targets)
+        attacked = [defended(t, defense, seed=base.seed) for t in targets]
         if attack in ("whitebox", "blackbox", "prior"):
             attacked = attacked[:1]
         result = invert(attacked, classes, shape, value_range, replace(base, attack=attack), generator)
