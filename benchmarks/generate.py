@@ -1,50 +1,86 @@
 """Throughput of llmscan's generator vs the Carlini et al. 2021 reference pipeline, in one process.
 
-(a) reference, as ftramer/LM_Memorization's extraction.py does it: HF `generate` (top-k 40) in batches, then
-    for each sample on its own: perplexity under the target (one forward pass with labels=input_ids),
-    perplexity under a smaller reference model (a second pass), perplexity of the lowercased sample under the
-    target (a third pass), and zlib;
-(b) llmscan: `generate_batch`, whose per-token log-probs give perplexity, zlib, window perplexity, Min-K% and
-    Min-K%++ without a second pass, plus one batched teacher-forced pass each for the lowercase and
-    reference-model ratios (`--lowercase-score --reference MODEL` in a scan).
+(a) reference, as ftramer/LM_Memorization's extraction.py does it: HF `generate` (top-k 40, 256 new tokens
+    from the empty prompt) in batches, then for each sample on its own: perplexity under the target (one
+    forward pass with labels=input_ids), perplexity under a smaller reference model (a second pass),
+    perplexity of the lowercased sample under the target (a third pass), and zlib. It runs at extraction.py's
+    own batch size (10) and again at llmscan's (100), so neither side is tuned and the other not;
+(b) llmscan: the target loaded through `load_model` as a scan loads it, `generate_batch`, whose per-token
+    log-probs give perplexity, zlib, window perplexity, Min-K% and Min-K%++ without a second pass, plus one
+    batched teacher-forced pass each for the lowercase and reference-model ratios (`--lowercase-score
+    --reference MODEL` in a scan).
 
-A second pair of rows ("generation + perplexity") leaves the reference-model and lowercase passes out of
-both pipelines. Both run on the same ~10M-parameter GPT-2 (random weights: throughput does not depend on
-them; the reference model is a ~3M one, as extraction.py pairs GPT-2 XL with GPT-2 small), from the empty
-prompt, for the same number of samples and new tokens. Prints samples/s, the ratios, and llmscan's model
-FLOP/s as a fraction of this box's fp32 matmul peak measured in the same run.
+Each stage is timed on its own (best of --repeats alternating runs: this box is noisy) and the rows add them
+up: "generation + perplexity and zlib" (what fused scoring replaces) and "all of extraction.py's scores".
+Both run the same ~10M-parameter GPT-2 (random weights: throughput does not depend on them; the reference
+model is a ~3M one, as extraction.py pairs GPT-2 XL with GPT-2 small) for the same number of samples and new
+tokens. Prints samples/s, the ratios, llmscan's model FLOP/s as a fraction of this box's fp32 matmul peak
+measured in the same run, and the hardware floor of the decode.
 
-    python benchmarks/generate.py [--samples 200] [--batch-size 100] [--new-tokens 128] [--repeats 2]
+    python benchmarks/generate.py [--samples 200] [--new-tokens 256] [--batch-size 100] [--repeats 2]
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import tempfile
 import time
 import zlib
+from collections.abc import Callable
+from pathlib import Path
 
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel
+from transformers.utils import logging as hf_logging
 
 from llmscan.demo.victim import corpus_texts, train_tokenizer
 from llmscan.generate import generate_batch
-from llmscan.models import LoadedModel, prepare_tokenizer
+from llmscan.models import LoadedModel, load_model, prepare_tokenizer
 from llmscan.records import Sample
 from llmscan.sampling import SamplingConfig
 from llmscan.score import score_samples
 from llmscan.teacher_forcing import add_companion_logprobs
 
+EXTRACTION_PY_BATCH = 10  # extraction.py's --batch-size default
 
-def build_model(vocab: int, layers: int = 6, width: int = 384) -> GPT2LMHeadModel:
-    cfg = GPT2Config(vocab_size=vocab, n_positions=256, n_embd=width, n_layer=layers, n_head=width // 64)
+
+def build_model(tok, layers: int = 6, width: int = 384) -> GPT2LMHeadModel:
+    """Both pipelines stop a row at the tokenizer's end-of-text token."""
+    cfg = GPT2Config(vocab_size=len(tok), n_positions=1024, n_embd=width, n_layer=layers, n_head=width // 64,
+                     bos_token_id=tok.eos_token_id, eos_token_id=tok.eos_token_id)
     torch.manual_seed(0)
     return GPT2LMHeadModel(cfg).eval()
 
 
 def n_params(model: GPT2LMHeadModel) -> int:
-    """Parameters a token's forward pass multiplies by (the tied input embedding is a lookup)."""
-    return sum(p.numel() for p in model.parameters() if p is not model.transformer.wte.weight)
+    """Parameters a token's forward pass multiplies by: all but the position table (a lookup); the token
+    embedding counts once, as the output layer it is tied to."""
+    return sum(p.numel() for p in model.parameters() if p is not model.transformer.wpe.weight)
+
+
+def best_of(repeats: int, stages: dict[str, Callable[[], object]]) -> dict[str, float]:
+    """Each stage's fastest time over `repeats` rounds; stages alternate within a round."""
+    best = dict.fromkeys(stages, math.inf)
+    for _ in range(repeats):
+        for name, run in stages.items():
+            start = time.perf_counter()
+            run()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best
+
+
+# (a) the reference pipeline, stage by stage as extraction.py runs it
+
+def reference_generate(model, tok, n: int, batch: int, new_tokens: int) -> list[str]:
+    texts = []
+    for i in range(0, n, batch):
+        inputs = tok([tok.eos_token] * min(batch, n - i), return_tensors="pt")
+        with torch.no_grad():
+            out = model.generate(**inputs, max_length=1 + new_tokens, do_sample=True, top_k=40, top_p=1.0,
+                                 pad_token_id=tok.eos_token_id)
+        texts += tok.batch_decode(out, skip_special_tokens=True)
+    return texts
 
 
 def perplexity(model, tok, text: str) -> float:
@@ -54,43 +90,35 @@ def perplexity(model, tok, text: str) -> float:
         return math.exp(model(ids, labels=ids).loss.item())
 
 
-def reference_pipeline(model, small, tok, n: int, batch: int, new_tokens: int, full: bool) -> float:
-    """extraction.py's loop: generate a batch, then score each sample with its own forward passes."""
-    start = time.perf_counter()
-    for i in range(0, n, batch):
-        rows = min(batch, n - i)
-        inputs = tok([tok.eos_token] * rows, return_tensors="pt")
-        with torch.no_grad():
-            out = model.generate(**inputs, max_length=1 + new_tokens, do_sample=True, top_k=40, top_p=1.0,
-                                 pad_token_id=tok.eos_token_id)
-        for text in tok.batch_decode(out, skip_special_tokens=True):
-            scores = [perplexity(model, tok, text), len(zlib.compress(text.encode()))]
-            if full:
-                scores += [perplexity(small, tok, text), perplexity(model, tok, text.lower())]
-    return time.perf_counter() - start
+def reference_stages(model, small, tok, texts: list[str]) -> dict[str, Callable[[], object]]:
+    return {
+        "ref: perplexity + zlib": lambda: [(perplexity(model, tok, t), len(zlib.compress(t.encode()))) for t in texts],
+        "ref: reference-model pass": lambda: [perplexity(small, tok, t) for t in texts],
+        "ref: lowercase pass": lambda: [perplexity(model, tok, t.lower()) for t in texts],
+    }
 
 
-def llmscan_pipeline(lm: LoadedModel, ref: LoadedModel, n: int, batch: int, new_tokens: int,
-                     full: bool) -> tuple[float, float]:
-    """Seconds, and model FLOPs spent (decode tokens plus the teacher-forced passes' tokens)."""
+# (b) llmscan
+
+def llmscan_generate(lm: LoadedModel, n: int, batch: int, new_tokens: int) -> list[Sample]:
     cfg = SamplingConfig(max_new_tokens=new_tokens, top_k=40)
-    start = time.perf_counter()
-    flops = 0.0
+    samples: list[Sample] = []
     for i in range(0, n, batch):
-        rows = min(batch, n - i)
-        gens = generate_batch(lm, [""] * rows, list(range(i, i + rows)), cfg)
-        samples = [Sample.from_generation(str(j), "", "empty", g) for j, g in enumerate(gens)]
-        tokens = sum(len(g.token_ids) for g in gens)
-        flops += 2 * n_params(lm.model) * tokens
-        if full:
-            add_companion_logprobs(samples, lm, ref, lowercase=True)
-            for s in samples:  # the texts re-tokenized (lowercased ones into more tokens)
-                passes = s.extra["extra_logprobs"]
-                flops += 2 * (len(passes["lowercase"]) * n_params(lm.model) + len(passes["reference"]) *
-                              n_params(ref.model))
-        score_samples(samples)
-    return time.perf_counter() - start, flops
+        gens = generate_batch(lm, [""] * min(batch, n - i), list(range(i, i + min(batch, n - i))), cfg)
+        samples += [Sample.from_generation(str(i + j), "", "empty", g) for j, g in enumerate(gens)]
+    score_samples(samples)
+    return samples
 
+
+def companion_flops(samples: list[Sample], lm: LoadedModel, ref: LoadedModel) -> tuple[float, float]:
+    """Model FLOPs of the lowercase and reference passes (the texts re-tokenized: lowercase ones into more)."""
+    add_companion_logprobs(samples, lm, ref, lowercase=True)
+    lower = sum(len(s.extra["extra_logprobs"]["lowercase"]) for s in samples)
+    other = sum(len(s.extra["extra_logprobs"]["reference"]) for s in samples)
+    return 2 * lower * n_params(lm.model), 2 * other * n_params(ref.model)
+
+
+# the box
 
 def matmul_peak(size: int = 1024, reps: int = 20) -> float:
     """fp32 GEMM FLOP/s of this box, measured now."""
@@ -120,41 +148,67 @@ def decode_floor(model: GPT2LMHeadModel, samples: int, new_tokens: int, peak: fl
     return 2 * n_params(model) * samples * new_tokens / peak + kv_bytes / bandwidth
 
 
+def save(model: GPT2LMHeadModel, tok, out: Path) -> str:
+    model.save_pretrained(out, safe_serialization=True)
+    tok.save_pretrained(out)
+    return str(out)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--samples", type=int, default=200)
-    ap.add_argument("--batch-size", type=int, default=100)
-    ap.add_argument("--new-tokens", type=int, default=128)
-    ap.add_argument("--repeats", type=int, default=2, help="alternating runs of each; the best counts")
+    ap.add_argument("--new-tokens", type=int, default=256, help="extraction.py's seq_len default")
+    ap.add_argument("--batch-size", type=int, default=100, help="llmscan's, and the reference's second run")
+    ap.add_argument("--repeats", type=int, default=2, help="alternating runs of each stage; the best counts")
     args = ap.parse_args()
+    hf_logging.disable_progress_bar()
+    n, nt = args.samples, args.new_tokens
     tok = prepare_tokenizer(train_tokenizer(corpus_texts(), vocab_size=768))
-    model, small = build_model(len(tok)), build_model(len(tok), layers=4, width=256)
-    lm = LoadedModel(model=model, tokenizer=tok, name="bench-gpt2")
-    ref = LoadedModel(model=small, tokenizer=tok, name="bench-gpt2-small")
+    model, small = build_model(tok), build_model(tok, layers=4, width=256)
+    with tempfile.TemporaryDirectory() as tmp:
+        lm = load_model(save(model, tok, Path(tmp, "target")), device="cpu")
+        ref = load_model(save(small, tok, Path(tmp, "reference")), device="cpu")
     print(f"target: GPT-2 {n_params(model) / 1e6:.1f}M parameters, reference model {n_params(small) / 1e6:.1f}M, "
           f"vocab {len(tok)}; torch threads {torch.get_num_threads()}")
-    print(f"{args.samples} samples x {args.new_tokens} new tokens, batch {args.batch_size}, top-k 40")
-    for full in (True, False):  # warm-up
-        llmscan_pipeline(lm, ref, min(8, args.samples), 8, 8, full)
-        reference_pipeline(model, small, tok, min(8, args.samples), 8, 8, full)
+    print(f"{n} samples x {nt} new tokens from the empty prompt, top-k 40; llmscan batch {args.batch_size}")
+    reference_generate(model, tok, 8, 8, 8)  # warm-up
+    llmscan_generate(lm, 8, 8, 8)
     peak, bandwidth = matmul_peak(), memory_bandwidth()
-    for full, label in ((True, "extraction.py's scores (perplexity, reference model, lowercase, zlib)"),
-                        (False, "generation + perplexity and zlib only")):
-        t_ref, t_new, flops = math.inf, math.inf, 0.0
-        for _ in range(args.repeats):  # alternate, keep each one's best run: this box is noisy
-            t_ref = min(t_ref, reference_pipeline(model, small, tok, args.samples, args.batch_size,
-                                                  args.new_tokens, full))
-            t, flops = llmscan_pipeline(lm, ref, args.samples, args.batch_size, args.new_tokens, full)
-            t_new = min(t_new, t)
+
+    ref_batches = sorted({EXTRACTION_PY_BATCH, args.batch_size})
+    texts = reference_generate(model, tok, n, args.batch_size, nt)
+    samples = llmscan_generate(lm, n, args.batch_size, nt)
+    stages = {f"ref: HF generate, batch {b}": (lambda b=b: reference_generate(model, tok, n, b, nt))
+              for b in ref_batches}
+    stages |= reference_stages(model, small, tok, texts)
+    stages["llmscan: generate + fused scores"] = lambda: llmscan_generate(lm, n, args.batch_size, nt)
+    stages["llmscan: lowercase + reference passes"] = lambda: add_companion_logprobs(samples, lm, ref, True)
+    t = best_of(args.repeats, stages)
+    print(f"\nstages (best of {args.repeats}):")
+    for name, secs in t.items():
+        print(f"  {name:42s} {secs:7.1f} s")
+
+    gen_flops = 2 * n_params(lm.model) * sum(len(s.token_logprobs) for s in samples)
+    lower_flops, ref_flops = companion_flops(samples, lm, ref)
+    rows = (("generation + perplexity and zlib", ["ref: perplexity + zlib"], [], gen_flops),
+            ("all of extraction.py's scores (perplexity, reference model, lowercase, zlib)",
+             ["ref: perplexity + zlib", "ref: reference-model pass", "ref: lowercase pass"],
+             ["llmscan: lowercase + reference passes"],
+             gen_flops + lower_flops + ref_flops))
+    for label, ref_parts, our_parts, flops in rows:
+        ours = t["llmscan: generate + fused scores"] + sum(t[p] for p in our_parts)
         print(f"\n{label}:")
-        print(f"  reference (HF generate + per-sample passes): {args.samples / t_ref:8.1f} samples/s  ({t_ref:.1f} s)")
-        print(f"  llmscan (fused + batched passes):            {args.samples / t_new:8.1f} samples/s  ({t_new:.1f} s)")
-        print(f"  speed-up: {t_ref / t_new:.2f}x")
-        print(f"  llmscan model FLOP/s: {flops / t_new / 1e9:.1f} GFLOP/s = {flops / t_new / peak:.0%} of the "
+        for b in ref_batches:
+            theirs = t[f"ref: HF generate, batch {b}"] + sum(t[p] for p in ref_parts)
+            print(f"  reference, batch {b:<4d} (HF generate + per-sample passes): {n / theirs:6.1f} samples/s"
+                  f"  -> llmscan {theirs / ours:.2f}x")
+        print(f"  llmscan, batch {args.batch_size:<4d} (fused + batched passes):          {n / ours:6.1f} samples/s")
+        print(f"  llmscan model FLOP/s: {flops / ours / 1e9:.1f} GFLOP/s = {flops / ours / peak:.0%} of the "
               f"measured fp32 matmul peak ({peak / 1e9:.1f} GFLOP/s)")
-    floor = decode_floor(model, args.samples, args.new_tokens, peak, bandwidth)
+    floor = decode_floor(model, n, nt, peak, bandwidth)
     print(f"\nhardware floor of the decode alone (matmuls at peak, KV cache read at {bandwidth / 1e9:.0f} GB/s): "
-          f"{args.samples / floor:.1f} samples/s = {t_ref / floor:.2f}x the reference's generation + perplexity row")
+          f"{n / floor:.1f} samples/s; llmscan's generation + fused scores runs at "
+          f"{floor / t['llmscan: generate + fused scores']:.0%} of it")
 
 
 if __name__ == "__main__":

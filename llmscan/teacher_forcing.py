@@ -34,14 +34,14 @@ def text_logprobs(lm: LoadedModel, texts: Sequence[str], contexts: Sequence[str]
     out: list[list[float]] = [[] for _ in texts]
     order = sorted((i for i in range(len(rows)) if keep[i] > 0), key=lambda i: len(rows[i]))
     for idx in _token_batches(order, [len(r) for r in rows], batch_tokens):
+        # Right padding needs no attention mask: under causal attention a real token never sees the pad
+        # tokens after it, and without a mask attention takes its causal kernel (half the work, no mask).
         width = len(rows[idx[-1]])
         ids = torch.full((len(idx), width), tok.pad_token_id, dtype=torch.long)
-        mask = torch.zeros_like(ids)
         for k, i in enumerate(idx):
             ids[k, :len(rows[i])] = torch.tensor(rows[i])
-            mask[k, :len(rows[i])] = 1
-        ids, mask = ids.to(lm.device), mask.to(lm.device)
-        logits = lm.model(input_ids=ids, attention_mask=mask, use_cache=False).logits[:, :-1].float()
+        ids = ids.to(lm.device)
+        logits = lm.model(input_ids=ids, use_cache=False).logits[:, :-1].float()
         lp = torch.log_softmax(logits, -1).gather(2, ids[:, 1:].unsqueeze(2)).squeeze(2).cpu()
         for k, i in enumerate(idx):
             n = len(rows[i]) - 1

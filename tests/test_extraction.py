@@ -89,9 +89,10 @@ def test_preallocated_cache_matches_dynamic_cache(lm):
     assert torch.allclose(a, b, atol=1e-5)
 
 
-def test_text_logprobs_equal_a_plain_forward_pass(lm):
-    texts, contexts = ["the lazy dog", "", "number 5 jumps"], ["Record", "x", ""]
-    out = text_logprobs(lm, texts, contexts, batch_tokens=8)
+@pytest.mark.parametrize("batch_tokens", [8, 64])  # one row per batch; rows of different lengths padded together
+def test_text_logprobs_equal_a_plain_forward_pass(lm, batch_tokens):
+    texts, contexts = ["the lazy dog", "", "number 5 jumps", "Contact Maria at home"], ["Record", "x", "", ""]
+    out = text_logprobs(lm, texts, contexts, batch_tokens=batch_tokens)
     assert out[1] == []
     tok, start = lm.tokenizer, lm.tokenizer.eos_token_id
     for text, ctx, got in zip(texts, contexts, out):

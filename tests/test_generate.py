@@ -74,3 +74,17 @@ def test_chat_models_get_their_template(random_model_dir):
     wrapped = encode_prompt(lm, "Record for")
     assert lm.tokenizer.decode(wrapped) == "<|endoftext|>user: Record for\nassistant:"
     assert encode_prompt(lm, "") == [lm.tokenizer.eos_token_id] and plain != wrapped
+
+
+def test_loaded_models_use_the_fused_gelu_with_the_same_outputs(random_model_dir):
+    from transformers import AutoModelForCausalLM
+    from transformers.activations import GELUTanh, NewGELUActivation
+
+    lm = load_model(str(random_model_dir), device="cpu")
+    plain = AutoModelForCausalLM.from_pretrained(random_model_dir).eval()
+    assert any(isinstance(m, NewGELUActivation) for m in plain.modules())  # GPT-2's gelu_new, as saved
+    assert not any(isinstance(m, NewGELUActivation) for m in lm.model.modules())
+    assert any(isinstance(m, GELUTanh) for m in lm.model.modules())
+    ids = torch.randint(0, plain.config.vocab_size, (3, 20))
+    with torch.no_grad():
+        assert torch.allclose(lm.model(ids).logits, plain(ids).logits, atol=1e-5)
