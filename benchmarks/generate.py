@@ -4,8 +4,10 @@
     from the empty prompt) in batches, then for each sample on its own: perplexity under the target (one
     forward pass with labels=input_ids), perplexity under a smaller reference model (a second pass),
     perplexity of the lowercased sample under the target (a third pass), and zlib. It runs at extraction.py's
-    own batch size (10) and again at llmscan's (100), so neither side is tuned and the other not;
-(b) llmscan: the target loaded through `load_model` as a scan loads it, `generate_batch`, whose per-token
+    own batch size (10), at llmscan's batch size (100) and at llmscan's rows in flight (batch x streams), so
+    neither side is tuned and the other not;
+(b) llmscan: the target loaded through `load_model` as a scan loads it, `generate_batch` with a scan's
+    default of two batches in flight on a CPU of 2+ threads (`llmscan.streams`), whose per-token
     log-probs give perplexity, zlib, window perplexity, Min-K% and Min-K%++ without a second pass, plus one
     batched teacher-forced pass each for the lowercase and reference-model ratios (`--lowercase-score
     --reference MODEL` in a scan).
@@ -40,6 +42,7 @@ from llmscan.models import LoadedModel, load_model, prepare_tokenizer
 from llmscan.records import Sample
 from llmscan.sampling import SamplingConfig
 from llmscan.score import score_samples
+from llmscan.streams import auto_streams, concurrent_batches
 from llmscan.teacher_forcing import add_companion_logprobs
 
 EXTRACTION_PY_BATCH = 10  # extraction.py's --batch-size default
@@ -100,14 +103,27 @@ def reference_stages(model, small, tok, texts: list[str]) -> dict[str, Callable[
 
 # (b) llmscan
 
-def llmscan_generate(lm: LoadedModel, n: int, batch: int, new_tokens: int) -> list[Sample]:
+def llmscan_generate(lm: LoadedModel, n: int, batch: int, new_tokens: int, streams: int) -> list[Sample]:
+    """As a scan's runner does it: `streams` batches in flight on CPU, fused scores at the end."""
     cfg = SamplingConfig(max_new_tokens=new_tokens, top_k=40)
-    samples: list[Sample] = []
-    for i in range(0, n, batch):
-        gens = generate_batch(lm, [""] * min(batch, n - i), list(range(i, i + min(batch, n - i))), cfg)
-        samples += [Sample.from_generation(str(i + j), "", "empty", g) for j, g in enumerate(gens)]
+    starts = range(0, n, batch)
+
+    def one(i: int) -> list[Sample]:
+        rows = min(batch, n - i)
+        gens = generate_batch(lm, [""] * rows, list(range(i, i + rows)), cfg)
+        return [Sample.from_generation(str(i + j), "", "empty", g) for j, g in enumerate(gens)]
+
+    with concurrent_batches(streams) as ordered_map:
+        samples = [s for part in ordered_map(one, starts) for s in part]
     score_samples(samples)
     return samples
+
+
+def llmscan_companions(samples: list[Sample], lm: LoadedModel, ref: LoadedModel, batch: int, streams: int) -> None:
+    """The lowercase and reference-model passes, per batch as a scan annotates them."""
+    parts = [samples[i:i + batch] for i in range(0, len(samples), batch)]
+    with concurrent_batches(streams) as ordered_map:
+        list(ordered_map(lambda part: add_companion_logprobs(part, lm, ref, lowercase=True), parts))
 
 
 def companion_flops(samples: list[Sample], lm: LoadedModel, ref: LoadedModel) -> tuple[float, float]:
@@ -170,19 +186,22 @@ def main() -> None:
         ref = load_model(save(small, tok, Path(tmp, "reference")), device="cpu")
     print(f"target: GPT-2 {n_params(model) / 1e6:.1f}M parameters, reference model {n_params(small) / 1e6:.1f}M, "
           f"vocab {len(tok)}; torch threads {torch.get_num_threads()}")
-    print(f"{n} samples x {nt} new tokens from the empty prompt, top-k 40; llmscan batch {args.batch_size}")
+    streams = auto_streams(0, lm.device)
+    print(f"{n} samples x {nt} new tokens from the empty prompt, top-k 40; llmscan batch {args.batch_size}, "
+          f"{streams} in flight at once (a scan's default here)")
     reference_generate(model, tok, 8, 8, 8)  # warm-up
-    llmscan_generate(lm, 8, 8, 8)
+    llmscan_generate(lm, 8, 8, 8, streams)
     peak, bandwidth = matmul_peak(), memory_bandwidth()
 
-    ref_batches = sorted({EXTRACTION_PY_BATCH, args.batch_size})
+    ref_batches = sorted({EXTRACTION_PY_BATCH, args.batch_size, args.batch_size * streams})
     texts = reference_generate(model, tok, n, args.batch_size, nt)
-    samples = llmscan_generate(lm, n, args.batch_size, nt)
+    samples = llmscan_generate(lm, n, args.batch_size, nt, streams)
     stages = {f"ref: HF generate, batch {b}": (lambda b=b: reference_generate(model, tok, n, b, nt))
               for b in ref_batches}
     stages |= reference_stages(model, small, tok, texts)
-    stages["llmscan: generate + fused scores"] = lambda: llmscan_generate(lm, n, args.batch_size, nt)
-    stages["llmscan: lowercase + reference passes"] = lambda: add_companion_logprobs(samples, lm, ref, True)
+    stages["llmscan: generate + fused scores"] = lambda: llmscan_generate(lm, n, args.batch_size, nt, streams)
+    stages["llmscan: lowercase + reference passes"] = lambda: llmscan_companions(samples, lm, ref, args.batch_size,
+                                                                                 streams)
     t = best_of(args.repeats, stages)
     print(f"\nstages (best of {args.repeats}):")
     for name, secs in t.items():
@@ -200,9 +219,10 @@ def main() -> None:
         print(f"\n{label}:")
         for b in ref_batches:
             theirs = t[f"ref: HF generate, batch {b}"] + sum(t[p] for p in ref_parts)
-            print(f"  reference, batch {b:<4d} (HF generate + per-sample passes): {n / theirs:6.1f} samples/s"
-                  f"  -> llmscan {theirs / ours:.2f}x")
-        print(f"  llmscan, batch {args.batch_size:<4d} (fused + batched passes):          {n / ours:6.1f} samples/s")
+            theirs_label = f"reference, batch {b} (HF generate + per-sample passes):"
+            print(f"  {theirs_label:67s}{n / theirs:6.1f} samples/s  -> llmscan {theirs / ours:.2f}x")
+        mine = f"llmscan, batch {args.batch_size} x {streams} in flight (fused + batched passes):"
+        print(f"  {mine:67s}{n / ours:6.1f} samples/s")
         print(f"  llmscan model FLOP/s: {flops / ours / 1e9:.1f} GFLOP/s = {flops / ours / peak:.0%} of the "
               f"measured fp32 matmul peak ({peak / 1e9:.1f} GFLOP/s)")
     floor = decode_floor(model, n, nt, peak, bandwidth)

@@ -55,6 +55,9 @@ class ScanConfig:
     seed: int = field(default=0, metadata={"help": "random seed; same seed, same samples"})
     batch_size: int = field(default=32, metadata={"help": "samples generated per batch"})
     device: str = field(default="auto", metadata={"help": "auto, cpu or cuda"})
+    cpu_streams: int = field(default=0, metadata={
+        "help": "batches generated at once on CPU, each on its share of the cores (0: 2 when there are 2+ "
+                "threads; 1: one at a time); samples do not depend on it"})
     ner: str = field(default="auto", metadata={"help": "spaCy NER for PERSON/LOCATION: auto, on or off"})
     reveal_secrets: bool = field(default=False, metadata={"help": "write PII values unredacted"})
     fail_on: list[str] = field(default_factory=list, metadata={
@@ -83,7 +86,7 @@ class ScanConfig:
                      "extract_prefix_tokens", "extract_suffix_tokens"):
             if int(getattr(self, name)) < 1:
                 raise ConfigError(_flag(name), f"must be a positive integer, got {getattr(self, name)}")
-        for name in ("extract_tries", "extract_documents"):
+        for name in ("extract_tries", "extract_documents", "cpu_streams"):
             if int(getattr(self, name)) < 0:
                 raise ConfigError(_flag(name), f"must be >= 0, got {getattr(self, name)}")
         if self.top_k < 0:

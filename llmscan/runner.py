@@ -20,6 +20,7 @@ from llmscan.models import LoadedModel
 from llmscan.prompts import Prompt, derive_seed
 from llmscan.records import Sample, ShardWriter, read_complete_lines
 from llmscan.sampling import SamplingConfig
+from llmscan.streams import concurrent_batches
 
 PlanItem = tuple[str, Prompt]
 T = TypeVar("T")
@@ -104,6 +105,7 @@ class Job:
     progress: bool = True
     annotate: Annotate | None = None  # adds per-sample data (e.g. companion log-probs) before writing
     generator: Generator | None = None  # default: HFGenerator(lm)
+    streams: int = 1  # batches in flight at once (CPU; see llmscan.streams)
 
 
 def run_generation(job: Job, plan: Sequence[PlanItem]) -> None:
@@ -133,12 +135,18 @@ def run_extraction(job: Job, targets: Sequence[ExtractionTarget], tries: int) ->
 
 
 def _run(job: Job, batches: Sequence[Sequence[T]], fn: Callable[[Sequence[T]], list[Sample]], what: str) -> None:
-    """Process batches, annotate their samples, and append each finished batch to this rank's shard."""
+    """Process batches (`job.streams` at a time), annotate their samples, and append each finished batch to
+    this rank's shard in batch order: a killed run loses only batches in flight, never writes one twice."""
+
+    def work(batch: Sequence[T]) -> list[Sample]:
+        samples = split_on_oom(fn, batch)
+        if job.annotate is not None:
+            job.annotate(samples)
+        return samples
+
     with _bar(sum(map(len, batches)), job.ctx, job.progress, what) as bar, \
-            ShardWriter(shard_path(job.shard_dir, job.ctx.rank)) as writer:
-        for batch in batches:
-            samples = split_on_oom(fn, batch)
-            if job.annotate is not None:
-                job.annotate(samples)
+            ShardWriter(shard_path(job.shard_dir, job.ctx.rank)) as writer, \
+            concurrent_batches(job.streams) as ordered_map:
+        for batch, samples in zip(batches, ordered_map(work, batches)):
             writer.write(s.to_shard_dict() for s in samples)
             bar.update(len(batch))

@@ -32,6 +32,7 @@ from llmscan.report import Spans, build_summary, write_outputs
 from llmscan.runner import Job, check_resume_key, load_shards, run_extraction, run_generation
 from llmscan.sampling import SamplingConfig
 from llmscan.score import score_samples
+from llmscan.streams import auto_streams
 from llmscan.teacher_forcing import add_companion_logprobs
 from llmscan.verify import verify_samples
 
@@ -108,7 +109,8 @@ def scan(model: Any, tokenizer: Any = None, config: ScanConfig | None = None, **
     def annotate(batch: list[Sample]) -> None:
         add_companion_logprobs(batch, lm, reference, cfg.lowercase_score)
 
-    job = Job(lm, sampling, cfg.seed, cfg.batch_size, shard_dir, ctx, cfg.progress, annotate)
+    job = Job(lm, sampling, cfg.seed, cfg.batch_size, shard_dir, ctx, cfg.progress, annotate,
+              streams=auto_streams(cfg.cpu_streams, lm.device))
     run_generation(job, plan)
     ext = cfg.extraction()
     encoded = encode_documents(lm, docs, max(PREFIX_LENGTHS + (ext.prefix_tokens,)) + ext.suffix_tokens) \

@@ -31,8 +31,10 @@ def test_sigkill_then_resume_matches_uninterrupted_run(random_model_dir: Path, t
     whole = tmp_path / "whole"
     subprocess.run(_cmd(random_model_dir, whole, "--batch-size", "32"), check=True, capture_output=True,
                    timeout=600)
-    killed = tmp_path / "killed"
-    proc = subprocess.Popen(_cmd(random_model_dir, killed), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    killed = tmp_path / "killed"  # two batches in flight at once
+    streams = ("--cpu-streams", "2")
+    proc = subprocess.Popen(_cmd(random_model_dir, killed, *streams), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
     shard = killed / ".shards" / "rank00000.jsonl"
     deadline = time.time() + 300
     while time.time() < deadline and (not shard.exists() or shard.read_bytes().count(b"\n") < 40):
@@ -44,9 +46,9 @@ def test_sigkill_then_resume_matches_uninterrupted_run(random_model_dir: Path, t
     assert not (killed / "samples.jsonl").exists()
     with open(shard, "ab") as fh:  # as if the kill had landed mid-line
         fh.write(b"{\"id\": \"s00001")
-    resumed = subprocess.run(_cmd(random_model_dir, killed), capture_output=True, text=True, timeout=600)
+    resumed = subprocess.run(_cmd(random_model_dir, killed, *streams), capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr
-    assert _texts(killed) == _texts(whole)  # same ids and texts: batch size and the kill changed nothing
+    assert _texts(killed) == _texts(whole)  # same ids and texts: batch size, streams and the kill changed nothing
 
 
 def test_resume_with_other_settings_is_refused(random_model_dir: Path, tmp_path: Path):
