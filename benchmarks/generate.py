@@ -186,7 +186,7 @@ def main() -> None:
         ref = load_model(save(small, tok, Path(tmp, "reference")), device="cpu")
     print(f"target: GPT-2 {n_params(model) / 1e6:.1f}M parameters, reference model {n_params(small) / 1e6:.1f}M, "
           f"vocab {len(tok)}; torch threads {torch.get_num_threads()}")
-    streams = auto_streams(0, lm.device)
+    streams = auto_streams(0, lm.model)
     print(f"{n} samples x {nt} new tokens from the empty prompt, top-k 40; llmscan batch {args.batch_size}, "
           f"{streams} in flight at once (a scan's default here)")
     reference_generate(model, tok, 8, 8, 8)  # warm-up

@@ -56,8 +56,8 @@ class ScanConfig:
     batch_size: int = field(default=32, metadata={"help": "samples generated per batch"})
     device: str = field(default="auto", metadata={"help": "auto, cpu or cuda"})
     cpu_streams: int = field(default=0, metadata={
-        "help": "batches generated at once on CPU, each on its share of the cores (0: 2 when there are 2+ "
-                "threads; 1: one at a time); samples do not depend on it"})
+        "help": "batches generated at once on CPU, each on its share of the cores (0: 2 for models of at most "
+                "1B parameters when there are 2+ threads; 1: one at a time); samples do not depend on it"})
     ner: str = field(default="auto", metadata={"help": "spaCy NER for PERSON/LOCATION: auto, on or off"})
     reveal_secrets: bool = field(default=False, metadata={"help": "write PII values unredacted"})
     fail_on: list[str] = field(default_factory=list, metadata={

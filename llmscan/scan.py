@@ -110,7 +110,7 @@ def scan(model: Any, tokenizer: Any = None, config: ScanConfig | None = None, **
         add_companion_logprobs(batch, lm, reference, cfg.lowercase_score)
 
     job = Job(lm, sampling, cfg.seed, cfg.batch_size, shard_dir, ctx, cfg.progress, annotate,
-              streams=auto_streams(cfg.cpu_streams, lm.device))
+              streams=auto_streams(cfg.cpu_streams, lm.model))
     run_generation(job, plan)
     ext = cfg.extraction()
     encoded = encode_documents(lm, docs, max(PREFIX_LENGTHS + (ext.prefix_tokens,)) + ext.suffix_tokens) \

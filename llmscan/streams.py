@@ -22,11 +22,18 @@ R = TypeVar("R")
 OrderedMap = Callable[[Callable[[T], R], Iterable[T]], Iterator[R]]
 
 
-def auto_streams(requested: int, device: torch.device) -> int:
-    """`requested` when set (>= 1); otherwise 2 on a CPU with at least 2 threads, else 1 (GPUs: one stream)."""
+SMALL_MODEL_PARAMETERS = 1_000_000_000  # above this, kernels are long enough that one stream keeps cores busy
+
+
+def auto_streams(requested: int, model: torch.nn.Module) -> int:
+    """`requested` when set (>= 1); otherwise 2 for a model of at most a billion parameters on a CPU with 2+
+    threads (the gain was measured at 10M and 135M; a second batch in flight doubles the KV-cache memory, which a
+    large model on CPU may not have), else 1 (GPUs: one stream)."""
     if requested >= 1:
         return requested
-    return 2 if device.type == "cpu" and torch.get_num_threads() >= 2 else 1
+    device = next(model.parameters()).device
+    small = sum(p.numel() for p in model.parameters()) <= SMALL_MODEL_PARAMETERS
+    return 2 if device.type == "cpu" and small and torch.get_num_threads() >= 2 else 1
 
 
 @contextmanager

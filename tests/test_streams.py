@@ -44,6 +44,19 @@ def test_an_error_in_one_batch_is_raised_and_threads_restored():
 
 
 def test_auto_streams():
-    assert auto_streams(3, torch.device("cpu")) == 3
-    assert auto_streams(0, torch.device("cuda")) == 1
-    assert auto_streams(0, torch.device("cpu")) == (2 if torch.get_num_threads() >= 2 else 1)
+    small = torch.nn.Linear(4, 4)
+    big = torch.nn.Module()  # 1.2B parameters on CPU, as an expanded view that takes no memory
+    big.weight = torch.nn.Parameter(torch.zeros(1).expand(1_200_000_000), requires_grad=False)
+    with torch.device("meta"):
+        elsewhere = torch.nn.Linear(4, 4)
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        assert auto_streams(3, small) == 3
+        assert auto_streams(0, small) == 2
+        assert auto_streams(0, big) == 1  # a large model: kernels long enough, memory for one batch
+        assert auto_streams(0, elsewhere) == 1  # not a CPU
+        torch.set_num_threads(1)
+        assert auto_streams(0, small) == 1
+    finally:
+        torch.set_num_threads(threads)
