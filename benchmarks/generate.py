@@ -46,6 +46,7 @@ from llmscan.streams import auto_streams, concurrent_batches
 from llmscan.teacher_forcing import add_companion_logprobs
 
 EXTRACTION_PY_BATCH = 10  # extraction.py's --batch-size default
+REF_PASSES = ("ref: perplexity + zlib", "ref: reference-model pass", "ref: lowercase pass")  # per-sample stages
 
 
 def build_model(tok, layers: int = 6, width: int = 384) -> GPT2LMHeadModel:
@@ -95,9 +96,9 @@ def perplexity(model, tok, text: str) -> float:
 
 def reference_stages(model, small, tok, texts: list[str]) -> dict[str, Callable[[], object]]:
     return {
-        "ref: perplexity + zlib": lambda: [(perplexity(model, tok, t), len(zlib.compress(t.encode()))) for t in texts],
-        "ref: reference-model pass": lambda: [perplexity(small, tok, t) for t in texts],
-        "ref: lowercase pass": lambda: [perplexity(model, tok, t.lower()) for t in texts],
+        REF_PASSES[0]: lambda: [(perplexity(model, tok, t), len(zlib.compress(t.encode()))) for t in texts],
+        REF_PASSES[1]: lambda: [perplexity(small, tok, t) for t in texts],
+        REF_PASSES[2]: lambda: [perplexity(model, tok, t.lower()) for t in texts],
     }
 
 
@@ -127,8 +128,8 @@ def llmscan_companions(samples: list[Sample], lm: LoadedModel, ref: LoadedModel,
 
 
 def companion_flops(samples: list[Sample], lm: LoadedModel, ref: LoadedModel) -> tuple[float, float]:
-    """Model FLOPs of the lowercase and reference passes (the texts re-tokenized: lowercase ones into more)."""
-    add_companion_logprobs(samples, lm, ref, lowercase=True)
+    """Model FLOPs of the lowercase and reference passes the samples went through (the texts re-tokenized:
+    lowercase ones into more tokens)."""
     lower = sum(len(s.extra["extra_logprobs"]["lowercase"]) for s in samples)
     other = sum(len(s.extra["extra_logprobs"]["reference"]) for s in samples)
     return 2 * lower * n_params(lm.model), 2 * other * n_params(ref.model)
@@ -209,9 +210,9 @@ def main() -> None:
 
     gen_flops = 2 * n_params(lm.model) * sum(len(s.token_logprobs) for s in samples)
     lower_flops, ref_flops = companion_flops(samples, lm, ref)
-    rows = (("generation + perplexity and zlib", ["ref: perplexity + zlib"], [], gen_flops),
+    rows = (("generation + perplexity and zlib", REF_PASSES[:1], [], gen_flops),
             ("all of extraction.py's scores (perplexity, reference model, lowercase, zlib)",
-             ["ref: perplexity + zlib", "ref: reference-model pass", "ref: lowercase pass"],
+             REF_PASSES,
              ["llmscan: lowercase + reference passes"],
              gen_flops + lower_flops + ref_flops))
     for label, ref_parts, our_parts, flops in rows:

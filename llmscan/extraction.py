@@ -23,8 +23,6 @@ from llmscan.prompts import derive_seed
 from llmscan.records import EXTRACTION_SOURCE, Sample
 from llmscan.sampling import SamplingConfig, build_processors
 
-SOURCE = EXTRACTION_SOURCE
-
 
 @dataclass(frozen=True)
 class ExtractionConfig:
@@ -70,7 +68,7 @@ def plan_targets(lm: LoadedModel, docs: Sequence[Document], cfg: ExtractionConfi
     if encoded is None:
         encoded = encode_documents(lm, docs, need)
     eligible = [(d, ids[:need]) for d, ids in encoded if len(ids) >= need]
-    random.Random(derive_seed(seed, SOURCE)).shuffle(eligible)
+    random.Random(derive_seed(seed, EXTRACTION_SOURCE)).shuffle(eligible)
     start = start_token_id(lm.tokenizer)
     return [ExtractionTarget(f"x{i:07d}", d.id, (start, *ids[:cfg.prefix_tokens]), tuple(ids[cfg.prefix_tokens:]))
             for i, (d, ids) in enumerate(eligible[:cfg.documents])]
@@ -121,7 +119,7 @@ def extract_batch(lm: LoadedModel, targets: Sequence[ExtractionTarget], sampling
     for t, g, n_hit, glen, lp in zip(targets, greedy, hits, greedy_len, logp):
         p_extract = math.exp(lp)
         samples.append(Sample.from_generation(
-            t.id, lm.tokenizer.decode(t.prefix_ids, skip_special_tokens=True), SOURCE, g,
+            t.id, lm.tokenizer.decode(t.prefix_ids, skip_special_tokens=True), EXTRACTION_SOURCE, g,
             extra={"extraction": {
                 "doc": t.doc, "prefix_tokens": len(t.prefix_ids) - 1, "suffix_tokens": s_len,
                 "greedy_extracted": tuple(g.token_ids[:s_len]) == t.suffix_ids,
